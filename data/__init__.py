@@ -1,0 +1,1 @@
+"""Reference tables shipped with the project and the sample-data generator."""

@@ -1,0 +1,181 @@
+"""The ``matcher`` command line (DESIGN.md section 4). Console output is Chinese first."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from matcher.errors import FieldError, MatcherError, ValidationFailed
+
+KINDS = {"jobs": "job", "seekers": "seeker", "employers": "employer", "stations": "station", "referrals": "referral"}
+
+
+def _engine(args):
+    from matcher.engine import MatchEngine
+
+    return MatchEngine.open(home=getattr(args, "home", None))
+
+
+def _print_errors(errors, limit: int = 50) -> None:
+    for err in errors[:limit]:
+        print(f"  - {err}", file=sys.stderr)
+    if len(errors) > limit:
+        print(f"  ……另有 {len(errors) - limit} 条错误 / {len(errors) - limit} more errors", file=sys.stderr)
+
+
+def cmd_import(args) -> int:
+    kind = KINDS[args.kind]
+    start = time.perf_counter()
+    with _engine(args) as engine:
+        report = engine.import_file(kind, args.file, on_error=args.on_error, show_progress=not args.quiet)
+    elapsed = time.perf_counter() - start
+    if report.ignored_columns:
+        print(f"已忽略无法识别的列 / ignored columns: {', '.join(report.ignored_columns)}", file=sys.stderr)
+    if report.errors:
+        print(f"以下 {report.rejected} 行未导入 / these {report.rejected} rows were rejected:", file=sys.stderr)
+        _print_errors(report.errors)
+    print(report.summary() + f"（{elapsed:.1f} 秒 / s）")
+    return 0
+
+
+def _load_profile(path: Path) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValidationFailed([FieldError(None, f"文件不存在：{path} / file not found: {path}")]) from None
+    except json.JSONDecodeError as e:
+        raise ValidationFailed([FieldError(None, f"JSON 格式错误：{e.msg}（第{e.lineno}行）/ malformed JSON: {e.msg}")]) from None
+    if not isinstance(data, dict):
+        raise ValidationFailed([FieldError(None, "档案应为一个 JSON 对象 / the profile must be a JSON object")])
+    return data
+
+
+def print_matches(matches, kind: str) -> None:
+    if not matches:
+        print("没有符合条件的结果 / no matches")
+        return
+    for n, m in enumerate(matches, start=1):
+        s = m.summary
+        if kind == "job":
+            wage = ""
+            if s.get("wage_min") or s.get("wage_max"):
+                wage = f"  月薪 {s.get('wage_min') or ''}-{s.get('wage_max') or ''} 元"
+            print(f"{n:2d}. [{m.id}] {s.get('title')} · {s.get('employer_name') or ''}{wage}  （得分 {m.score:.3f}）")
+        else:
+            age = f"{s['age']}岁" if s.get("age") is not None else ""
+            wishes = "、".join(s.get("desired_occupations") or [])
+            print(f"{n:2d}. [{m.id}] {s.get('name') or ''} {age} 意向：{wishes}  （得分 {m.score:.3f}）")
+        for r in m.reasons:
+            print(f"      · {r}")
+
+
+def cmd_match(args) -> int:
+    with _engine(args) as engine:
+        target = args.seeker if args.seeker else _load_profile(args.profile)
+        matches = engine.match_jobs(target, k=args.top)
+    if args.json:
+        print_json([m.model_dump() for m in matches])
+    else:
+        print_matches(matches, "job")
+    return 0
+
+
+def cmd_candidates(args) -> int:
+    with _engine(args) as engine:
+        target = args.job if args.job else _load_profile(args.profile)
+        matches = engine.match_candidates(target, k=args.top)
+    if args.json:
+        print_json([m.model_dump() for m in matches])
+    else:
+        print_matches(matches, "seeker")
+    return 0
+
+
+def cmd_index(args) -> int:
+    start = time.perf_counter()
+    with _engine(args) as engine:
+        sizes = engine.rebuild_index(show_progress=not args.quiet)
+    print(f"索引已重建：岗位 {sizes['jobs']} 个，求职者 {sizes['seekers']} 人（{time.perf_counter() - start:.1f} 秒）"
+          f" / index rebuilt: {sizes}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from matcher.demo import run_demo
+
+    return run_demo(home=args.home, seed=args.seed, jobs=args.jobs, seekers=args.seekers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="matcher",
+        description="河北基层公共就业服务岗位匹配引擎 / job-matching engine for Hebei's employment service stations",
+    )
+    p.add_argument("--home", default=None, help="数据目录（默认 $MATCHER_HOME 或 ./var）/ data folder")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="生成河北示例数据并建立索引 / build the Hebei sample dataset")
+    d.add_argument("--seed", type=int, default=2026)
+    d.add_argument("--jobs", type=int, default=2000)
+    d.add_argument("--seekers", type=int, default=5000)
+    d.set_defaults(func=cmd_demo)
+
+    i = sub.add_parser("import", help="导入 CSV/XLSX/JSONL 文件 / import records from a file")
+    i.add_argument("kind", choices=sorted(KINDS))
+    i.add_argument("file", type=Path)
+    i.add_argument("--on-error", choices=["abort", "skip"], default="abort",
+                   help="abort：有错误行则整个文件不导入（默认）；skip：只导入正确的行")
+    i.add_argument("--quiet", action="store_true", help="不显示进度条 / no progress bar")
+    i.set_defaults(func=cmd_import)
+
+    m = sub.add_parser("match", help="为求职者推荐岗位 / ranked jobs for a seeker")
+    g = m.add_mutually_exclusive_group(required=True)
+    g.add_argument("--seeker", help="已登记求职者编号 / stored seeker id")
+    g.add_argument("--profile", type=Path, help="求职者档案 JSON 文件（不保存）/ ad-hoc seeker profile")
+    m.add_argument("--top", type=int, default=10)
+    m.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    m.set_defaults(func=cmd_match)
+
+    c = sub.add_parser("candidates", help="为岗位推荐求职者 / ranked candidates for a job")
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--job", help="已登记岗位编号 / stored job id")
+    g.add_argument("--profile", type=Path, help="岗位 JSON 文件（不保存）/ ad-hoc job")
+    c.add_argument("--top", type=int, default=10)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_candidates)
+
+    x = sub.add_parser("index", help="索引维护 / index maintenance")
+    xs = x.add_subparsers(dest="action", required=True)
+    r = xs.add_parser("rebuild", help="从数据库重建索引 / rebuild the indexes from the store")
+    r.add_argument("--quiet", action="store_true")
+    r.set_defaults(func=cmd_index)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except ValidationFailed as e:
+        print(f"错误 / error: {e.message}", file=sys.stderr)
+        _print_errors(e.errors)
+        return 2
+    except MatcherError as e:
+        print(f"错误 / error: {e.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断 / interrupted", file=sys.stderr)
+        return 130
+
+
+def print_json(obj) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

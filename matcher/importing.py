@@ -1,0 +1,279 @@
+"""Bulk import of records from the files stations actually keep: CSV (UTF-8 or GBK/GB18030 as
+Chinese Excel exports them), XLSX and JSONL, with Chinese column headers.
+
+Reading and validating are pure; the one write is a single transaction, so a file is either
+imported (all rows, or all good rows with ``on_error="skip"``) or not at all.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from matcher.errors import FieldError, ImportRejected, ValidationFailed
+from matcher.records import RECORD_TYPES, Record, field_errors
+
+OnError = Literal["abort", "skip"]
+
+# Chinese (and common variant) column headers accepted for each kind's fields.
+_COMMON = {
+    "编号": "id", "序号编号": "id", "区划代码": "region_code", "所属区划代码": "region_code",
+    "行政区划代码": "region_code", "统计用区划代码": "region_code", "地址": "address", "详细地址": "address",
+    "纬度": "lat", "经度": "lng",
+}
+HEADER_ALIASES: dict[str, dict[str, str]] = {
+    "job": {
+        **_COMMON, "岗位编号": "id", "职位编号": "id", "职位名称": "title", "岗位名称": "title", "职位": "title",
+        "岗位": "title", "招聘岗位": "title", "职位描述": "description", "岗位描述": "description",
+        "工作内容": "description", "岗位职责": "description", "技能要求": "skills", "技能": "skills",
+        "职业编码": "occupation_code", "职业代码": "occupation_code", "单位编号": "employer_id",
+        "企业编号": "employer_id", "用人单位编号": "employer_id", "单位名称": "employer_name",
+        "企业名称": "employer_name", "公司": "employer_name", "公司名称": "employer_name",
+        "用人单位": "employer_name", "工作地址": "address", "工作地点": "address", "薪资下限": "wage_min",
+        "最低薪资": "wage_min", "最低工资": "wage_min", "月薪下限": "wage_min", "薪资上限": "wage_max",
+        "最高薪资": "wage_max", "最高工资": "wage_max", "月薪上限": "wage_max", "用工形式": "employment_type",
+        "用工类型": "employment_type", "工作性质": "employment_type", "学历要求": "education_min",
+        "最低学历": "education_min", "学历": "education_min", "经验要求": "experience_years_min",
+        "工作年限": "experience_years_min", "所需经验": "experience_years_min", "招聘人数": "headcount",
+        "人数": "headcount", "无障碍": "accessible", "残疾人友好": "accessible", "适合残疾人": "accessible",
+        "欢迎群体": "priority_groups_welcome", "优先群体": "priority_groups_welcome",
+        "发布日期": "posted_at", "发布时间": "posted_at", "截止日期": "expires_at", "有效期至": "expires_at",
+        "状态": "status", "岗位状态": "status", "年龄下限": "age_min", "最小年龄": "age_min",
+        "年龄上限": "age_max", "最大年龄": "age_max", "资格证书要求": "licenses_required",
+        "证书要求": "licenses_required", "公益性岗位": "public_welfare",
+    },
+    "seeker": {
+        **_COMMON, "求职者编号": "id", "人员编号": "id", "姓名": "name", "身份证号": "id_number",
+        "身份证号码": "id_number", "公民身份号码": "id_number", "手机号": "phone", "手机号码": "phone",
+        "联系电话": "phone", "电话": "phone", "性别": "gender", "出生日期": "birth_date", "学历": "education",
+        "文化程度": "education", "技能": "skills", "技能特长": "skills", "求职意向": "desired_occupations",
+        "意向职业": "desired_occupations", "期望职业": "desired_occupations", "意向岗位": "desired_occupations",
+        "工作经历": "experience", "工作经验": "experience", "证书": "certificates",
+        "职业资格证书": "certificates", "住址": "address", "居住地址": "address", "家庭住址": "address",
+        "城乡类型": "area_type", "城乡": "area_type", "最长通勤时间": "max_commute_minutes",
+        "通勤时间": "max_commute_minutes", "最远距离": "max_distance_km", "最远通勤距离": "max_distance_km",
+        "愿意异地就业": "willing_to_relocate", "是否愿意外出": "willing_to_relocate",
+        "期望薪资": "desired_wage_min", "期望月薪": "desired_wage_min", "最低期望薪资": "desired_wage_min",
+        "用工形式": "employment_types", "期望用工形式": "employment_types", "就业困难类别": "priority_groups",
+        "重点群体": "priority_groups", "人员类别": "priority_groups", "就业状态": "status", "状态": "status",
+        "所属服务站": "station_id", "服务站编号": "station_id", "同意共享": "consent_to_share",
+        "同意推荐": "consent_to_share", "授权共享": "consent_to_share", "出行方式": "travel_mode",
+    },
+    "employer": {
+        **_COMMON, "单位编号": "id", "企业编号": "id", "单位名称": "name", "企业名称": "name", "名称": "name",
+        "统一社会信用代码": "credit_code", "信用代码": "credit_code", "行业": "industry", "所属行业": "industry",
+        "联系人": "contact_name", "联系电话": "contact_phone",
+    },
+    "station": {
+        **_COMMON, "服务站编号": "id", "站点编号": "id", "服务站名称": "name", "站点名称": "name", "名称": "name",
+        "类型": "kind", "站点类型": "kind", "城镇圈分钟": "urban_circle_minutes", "乡村圈公里": "rural_circle_km",
+    },
+    "referral": {
+        **_COMMON, "推荐编号": "id", "求职者编号": "seeker_id", "岗位编号": "job_id", "服务站编号": "station_id",
+        "状态": "status", "结果": "outcome", "备注": "notes", "推荐日期": "referred_at", "面试日期": "interview_at",
+        "结果日期": "decided_at",
+    },
+}
+
+
+def normalize_header(header: Any) -> str:
+    """'职位名称（必填）*' -> '职位名称'; 'Wage_Min ' -> 'wage_min'."""
+    text = str(header).strip().replace("\ufeff", "")
+    text = re.sub(r"[（(][^）)]*[）)]", "", text)
+    text = text.replace("*", "").replace(" ", "").replace("\u3000", "")
+    return text.lower() if text.isascii() else text
+
+
+def map_headers(kind: str, headers: list[Any]) -> tuple[dict[str, str], list[str]]:
+    """Map file headers to field names. Returns (header -> field, ignored headers)."""
+    model = RECORD_TYPES[kind]
+    fields = set(model.model_fields)
+    aliases = HEADER_ALIASES[kind]
+    mapping, ignored = {}, []
+    for h in headers:
+        key = normalize_header(h)
+        name = key if key in fields else aliases.get(key)
+        if name and name not in mapping.values():
+            mapping[h] = name
+        else:
+            ignored.append(str(h))
+    return mapping, ignored
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK, as Chinese Excel writes)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            [FieldError(None, "文件编码无法识别（应为 UTF-8 或 GBK）/ file encoding not recognised (use UTF-8 or GBK)")]
+        ) from None
+
+
+def read_rows(path: Path | str, fmt: str | None = None, data: bytes | None = None) -> tuple[list[Any], Iterator[tuple[int, dict]]]:
+    """Read a CSV/XLSX/JSONL file into (headers, iterator of (row number, raw row)).
+
+    Row numbers are what the user sees: the spreadsheet row (header is row 1) or the JSONL line."""
+    import pandas as pd
+
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    raw = data if data is not None else _read_bytes(path)
+    if fmt in ("jsonl", "ndjson", "json"):
+        text = decode_text(raw)
+        rows: list[tuple[int, dict]] = []
+        headers: dict[str, None] = {}
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                rows.append((n, {"__error__": f"JSON 格式错误：{e.msg} / malformed JSON: {e.msg}"}))
+                continue
+            if not isinstance(obj, dict):
+                rows.append((n, {"__error__": "每行应为一个 JSON 对象 / each line must be a JSON object"}))
+                continue
+            headers.update(dict.fromkeys(obj))
+            rows.append((n, obj))
+        return list(headers), iter(rows)
+    if fmt == "csv":
+        text = decode_text(raw)
+        try:
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+            raise ValidationFailed([FieldError(None, f"CSV 文件无法解析 / CSV cannot be parsed: {e}")]) from None
+    elif fmt in ("xlsx", "xlsm", "xls"):
+        try:
+            df = pd.read_excel(io.BytesIO(raw), dtype=object, engine="openpyxl" if fmt != "xls" else None)
+        except Exception as e:  # broken workbooks raise many different types
+            raise ValidationFailed(
+                [FieldError(None, f"Excel 文件已损坏或格式不对 / broken or unsupported Excel file: {type(e).__name__}")]
+            ) from None
+    else:
+        raise ValidationFailed(
+            [FieldError(None, f"不支持的文件类型 .{fmt}（支持 csv、xlsx、jsonl）/ unsupported file type .{fmt}")]
+        )
+    headers = list(df.columns)
+    records = df.to_dict(orient="records")
+    return headers, ((i + 2, row) for i, row in enumerate(records))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ValidationFailed([FieldError(None, f"文件不存在：{path} / file not found: {path}")]) from None
+
+
+@dataclass
+class ParsedFile:
+    records: list[Record] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    rows: int = 0
+    rejected: int = 0
+
+
+def parse_records(
+    kind: str,
+    headers: list[Any],
+    rows: Iterator[tuple[int, dict]],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> ParsedFile:
+    """Validate raw rows into records; every bad row is reported with its number, field and reason."""
+    model = RECORD_TYPES[kind]
+    mapping, ignored = map_headers(kind, headers)
+    out = ParsedFile(ignored_columns=ignored)
+    for n, raw in rows:
+        out.rows += 1
+        if progress:
+            progress(1)
+        if "__error__" in raw:
+            out.errors.append(FieldError(None, raw["__error__"], row=n))
+            out.rejected += 1
+            continue
+        try:
+            out.records.append(model.model_validate({mapping[k]: v for k, v in raw.items() if k in mapping}))
+        except ValidationError as e:
+            out.errors.extend(field_errors(e, row=n))
+            out.rejected += 1
+    return out
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    errors: list[FieldError]
+    ignored_columns: list[str]
+    ids: list[str] = field(default_factory=list, repr=False)
+
+    def summary(self) -> str:
+        return (
+            f"导入完成：新增 {self.inserted} 条，更新 {self.updated} 条，未变 {self.unchanged} 条，拒绝 {self.rejected} 行"
+            f" / imported: {self.inserted} inserted, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.rejected} rejected"
+        )
+
+
+def import_file(
+    store,
+    kind: str,
+    path: Path | str,
+    *,
+    on_error: OnError = "abort",
+    fmt: str | None = None,
+    data: bytes | None = None,
+    show_progress: bool = False,
+    write: Callable[[list[Record]], Any] | None = None,
+) -> ImportReport:
+    """Validate a whole file, then write it in one transaction.
+
+    ``on_error="abort"`` (default) writes nothing when any row is bad and raises
+    :class:`ImportRejected` listing every bad row; ``"skip"`` writes the good rows and reports the
+    bad ones. ``write`` replaces the plain store upsert (the engine passes one that also keeps the
+    index in step)."""
+    from tqdm import tqdm
+
+    if kind not in RECORD_TYPES:
+        raise ValidationFailed([FieldError("kind", f"未知的记录类型 {kind} / unknown record kind {kind}")])
+    headers, rows = read_rows(path, fmt=fmt, data=data)
+    with tqdm(desc=f"校验 / validating {kind}", unit="行", disable=not show_progress, leave=False) as bar:
+        parsed = parse_records(kind, headers, rows, progress=bar.update)
+    if parsed.errors and on_error == "abort":
+        raise ImportRejected(
+            parsed.errors,
+            message=(
+                f"{parsed.rejected} 行有错误，整个文件未导入（可用 --on-error skip 只导入正确的行）/ "
+                f"{parsed.rejected} bad rows: nothing was imported (use --on-error skip to keep the good rows)"
+            ),
+        )
+    result = write(parsed.records) if write else store.upsert(kind, parsed.records)
+    return ImportReport(
+        kind=kind,
+        rows=parsed.rows,
+        inserted=result.inserted,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rejected=parsed.rejected,
+        errors=parsed.errors,
+        ignored_columns=parsed.ignored_columns,
+        ids=result.ids,
+    )

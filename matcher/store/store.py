@@ -1,0 +1,303 @@
+"""The store: the source of truth for every record. SQLite by default, PostgreSQL by URL.
+
+Every write runs in one transaction; upserts are by id and only bump ``version`` and ``seq`` when
+the record really changed, so re-importing a file is idempotent and an index can sync from ``seq``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, and_, create_engine, event, func, select, update
+from sqlalchemy.engine import Connection
+
+from matcher.errors import NotFoundError
+from matcher.records import RECORD_TYPES, Record
+from matcher.store.schema import TABLES, counters
+
+_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: UpsertResult) -> UpsertResult:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.ids.extend(other.ids)
+        return self
+
+
+@dataclass(frozen=True)
+class Change:
+    id: str
+    seq: int
+    deleted: bool
+    data: dict[str, Any]
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The indexed columns of one record, derived from its JSON."""
+    if kind == "job":
+        return {
+            "title": data["title"],
+            "occupation_code": data.get("occupation_code"),
+            "employer_id": data.get("employer_id"),
+            "region_code": data.get("region_code"),
+            "status": data.get("status", "open"),
+            "posted_at": _day(data.get("posted_at")),
+            "expires_at": _day(data.get("expires_at")),
+            "wage_min": data.get("wage_min"),
+            "wage_max": data.get("wage_max"),
+        }
+    if kind == "seeker":
+        phone = data.get("phone")
+        return {
+            "name": data.get("name"),
+            "phone_tail": phone[-4:] if phone else None,
+            "region_code": data.get("region_code"),
+            "station_id": data.get("station_id"),
+            "status": data.get("status", "unemployed"),
+            "is_priority": bool(data.get("priority_groups")),
+        }
+    if kind == "employer":
+        return {"name": data["name"], "region_code": data.get("region_code")}
+    if kind == "station":
+        return {"name": data["name"], "kind": data.get("kind", "community"), "region_code": data.get("region_code")}
+    if kind == "referral":
+        return {
+            "seeker_id": data["seeker_id"],
+            "job_id": data["job_id"],
+            "station_id": data.get("station_id"),
+            "status": data.get("status", "recommended"),
+        }
+    raise ValueError(f"unknown record kind {kind}")
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class Store:
+    """Typed access to the records. Create with :meth:`open`."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", "matcher:migrations")
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- writes ---------------------------------------------------------------------------------
+    def _next_seq(self, conn: Connection, n: int) -> int:
+        """Reserve ``n`` change numbers; returns the last. The counter row is locked until commit,
+        so change numbers are handed out in commit order."""
+        res = conn.execute(update(counters).where(counters.c.name == "seq").values(value=counters.c.value + n))
+        if res.rowcount == 0:
+            conn.execute(counters.insert().values(name="seq", value=n))
+        return conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar_one()
+
+    def upsert(self, kind: str, records: Sequence[Record], *, conn: Connection | None = None) -> UpsertResult:
+        """Insert or update records by id in one transaction (or in ``conn``'s transaction)."""
+        if conn is None:
+            with self.engine.begin() as c:
+                return self.upsert(kind, records, conn=c)
+        table = TABLES[kind]
+        result = UpsertResult()
+        if not records:
+            return result
+        # Last one wins when a batch repeats an id.
+        latest: dict[str, dict[str, Any]] = {}
+        for rec in records:
+            latest[rec.id] = rec.to_dict()
+        ids = list(latest)
+        existing: dict[str, tuple[dict, int, bool]] = {}
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            rows = conn.execute(
+                select(table.c.id, table.c.data, table.c.version, table.c.deleted).where(table.c.id.in_(chunk))
+            )
+            for row in rows:
+                existing[row.id] = (row.data, row.version, row.deleted)
+        changed = [i for i in ids if i not in existing or existing[i][0] != latest[i] or existing[i][2]]
+        result.unchanged = len(ids) - len(changed)
+        result.ids = ids
+        if not changed:
+            return result
+        last = self._next_seq(conn, len(changed))
+        first = last - len(changed) + 1
+        now = datetime.now(UTC)
+        inserts, updates = [], []
+        for offset, rid in enumerate(changed):
+            data = latest[rid]
+            row = {"id": rid, "data": data, "seq": first + offset, "updated_at": now, "deleted": False,
+                   **_columns(kind, data)}
+            if rid in existing:
+                row["version"] = existing[rid][1] + 1
+                updates.append(row)
+            else:
+                row["version"] = 1
+                row["created_at"] = now
+                inserts.append(row)
+        if inserts:
+            conn.execute(table.insert(), inserts)
+        for row in updates:
+            rid = row.pop("id")
+            conn.execute(update(table).where(table.c.id == rid).values(**row))
+        result.inserted, result.updated = len(inserts), len(updates)
+        return result
+
+    def delete(self, kind: str, record_id: str) -> bool:
+        """Tombstone a record (kept for index sync and audit). Returns False if absent."""
+        table = TABLES[kind]
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                select(table.c.id).where(and_(table.c.id == record_id, table.c.deleted.is_(False)))
+            ).first()
+            if not found:
+                return False
+            seq = self._next_seq(conn, 1)
+            conn.execute(
+                update(table)
+                .where(table.c.id == record_id)
+                .values(deleted=True, seq=seq, version=table.c.version + 1, updated_at=datetime.now(UTC))
+            )
+            return True
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, kind: str, record_id: str) -> Record:
+        rec = self.find(kind, record_id)
+        if rec is None:
+            raise NotFoundError(kind, record_id)
+        return rec
+
+    def find(self, kind: str, record_id: str) -> Record | None:
+        data = self.get_dicts(kind, [record_id]).get(record_id)
+        return None if data is None else RECORD_TYPES[kind].model_validate(data)
+
+    def get_dicts(self, kind: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Stored records as plain dicts (already validated when written), by id."""
+        table = TABLES[kind]
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), _CHUNK):
+                rows = conn.execute(
+                    select(table.c.id, table.c.data).where(
+                        and_(table.c.id.in_(ids[i : i + _CHUNK]), table.c.deleted.is_(False))
+                    )
+                )
+                out.update({r.id: r.data for r in rows})
+        return out
+
+    def iter_dicts(self, kind: str, *, batch: int = 5_000, **where: Any) -> Iterator[dict[str, Any]]:
+        """Every live record of a kind as dicts, in id order, fetched in batches (keyset paging)."""
+        table = TABLES[kind]
+        last = None
+        with self.engine.connect() as conn:
+            while True:
+                q = select(table.c.id, table.c.data).where(table.c.deleted.is_(False), *self._filters(table, where))
+                if last is not None:
+                    q = q.where(table.c.id > last)
+                rows = conn.execute(q.order_by(table.c.id).limit(batch)).all()
+                if not rows:
+                    return
+                for r in rows:
+                    yield r.data
+                last = rows[-1].id
+
+    def list(self, kind: str, *, offset: int = 0, limit: int = 50, **where: Any) -> tuple[list[dict[str, Any]], int]:
+        """One page of live records (id order) and the total matching count."""
+        table = TABLES[kind]
+        cond = [table.c.deleted.is_(False), *self._filters(table, where)]
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(table).where(*cond)).scalar_one()
+            rows = conn.execute(select(table.c.data).where(*cond).order_by(table.c.id).offset(offset).limit(limit))
+            return [r.data for r in rows], total
+
+    def count(self, kind: str, **where: Any) -> int:
+        table = TABLES[kind]
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(table).where(table.c.deleted.is_(False), *self._filters(table, where))
+            ).scalar_one()
+
+    def changes_since(self, kind: str, seq: int) -> list[Change]:
+        """Records (live and deleted) whose change number is above ``seq``, oldest first."""
+        table = TABLES[kind]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(table.c.seq > seq).order_by(table.c.seq)
+            )
+            return [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
+
+    def max_seq(self, kind: str | None = None) -> int:
+        """The newest change number of a kind (or of the whole store)."""
+        with self.engine.connect() as conn:
+            if kind is None:
+                v = conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar()
+            else:
+                v = conn.execute(select(func.max(TABLES[kind].c.seq))).scalar()
+        return int(v or 0)
+
+    @staticmethod
+    def _filters(table, where: dict[str, Any]) -> list:
+        cond = []
+        for key, value in where.items():
+            if value is None:
+                continue
+            if key == "region_prefix":
+                cond.append(table.c.region_code.startswith(value, autoescape=True))
+            elif isinstance(value, list | tuple | set):
+                cond.append(table.c[key].in_(list(value)))
+            else:
+                cond.append(table.c[key] == value)
+        return cond
