@@ -238,9 +238,10 @@ def _credit_code(rng: random.Random, county: str) -> str:
 
 
 def generate(seed: int = 2026, n_jobs: int = 2000, n_seekers: int = 5000, today: date | None = None) -> Sample:
-    """Build the sample. Same seed and sizes -> the same records."""
+    """Build the sample. Same seed, sizes and ``today`` -> the same records. Posting and expiry
+    dates are relative to ``today`` (default: the day it runs) so the demo always has open jobs."""
     rng = random.Random(seed)
-    today = today or date(2026, 11, 1)
+    today = today or date.today()
     areas = _areas(rng)
     urban_areas = [a for a in areas if a.urban] or areas
     rural_areas = [a for a in areas if not a.urban] or areas
@@ -278,7 +279,7 @@ def generate(seed: int = 2026, n_jobs: int = 2000, n_seekers: int = 5000, today:
         county_short = area.county_name.split("市")[-1] if "市" in area.county_name else area.county_name
         name = f"{county_short[:2]}{rng.choice(BRANDS)}{rng.choice(BRANDS)}{SUFFIX_BY_MAJOR.get(tpl.code[0], '有限公司')}"
         emp = {"id": f"E{i + 1:05d}", "name": name, "credit_code": _credit_code(rng, area.county), "industry": tpl.titles[0],
-               "region_code": area.code, "address": f"{area.county_name}{area.name}", "lat": lat, "lng": lng}
+               "region_code": area.code, "address": f"{area.county_name}{area.name}（{SAMPLE_NOTE}）", "lat": lat, "lng": lng}
         employers.append((emp, tpl, area))
         sample.employers.append(emp)
 
@@ -296,7 +297,7 @@ def generate(seed: int = 2026, n_jobs: int = 2000, n_seekers: int = 5000, today:
         perks = rng.sample(("五险一金", "包吃住", "管午饭", "交通补贴", "月休四天", "双休", "年底奖金", "就近上班"), 2)
         job = {
             "id": f"J{i + 1:05d}", "title": title,
-            "description": f"{rng.choice(tpl.duties)}。{rng.choice(tpl.duties)}。待遇：{'、'.join(perks)}。（{SAMPLE_NOTE}）",
+            "description": f"{'。'.join(rng.sample(tpl.duties, min(2, len(tpl.duties))))}。待遇：{'、'.join(perks)}。",
             "skills": rng.sample(tpl.skills, min(len(tpl.skills), rng.randint(1, 3))),
             "occupation_code": tpl.code if rng.random() < 0.6 else None,
             "employer_id": emp["id"], "employer_name": emp["name"], "region_code": area.code,

