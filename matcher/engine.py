@@ -83,6 +83,8 @@ class MatchEngine:
         self._ctx = None
         self._sides: dict[str, _Side] = {}
         self._last_sync: dict[str, float] = {}
+        self._ranking = None
+        self._stations: tuple[int, dict] | None = None
 
     @classmethod
     def open(cls, home: str | Path | None = None, database_url: str | None = None, *, encoder=None,
@@ -129,14 +131,22 @@ class MatchEngine:
 
             self._encoder = open_encoder(self.settings.encoder, self.settings.resolved_model_cache,
                                          batch_threads=self.settings.batch_threads,
-                                         query_threads=self.settings.query_threads)
+                                         query_threads=self.settings.query_threads,
+                                         precision=self.settings.encoder_precision)
         return self._encoder
 
     @property
     def ranking(self):
-        from matcher.ranking.config import RankingConfig
+        """The ranking config in force (defaults; replace with ``engine.ranking = RankingConfig(...)``)."""
+        if self._ranking is None:
+            from matcher.ranking.config import RankingConfig
 
-        return RankingConfig()
+            self._ranking = RankingConfig()
+        return self._ranking
+
+    @ranking.setter
+    def ranking(self, cfg) -> None:
+        self._ranking = cfg
 
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, kind: str, records: Iterable[dict | Record], *, show_progress: bool = False) -> UpsertResult:
@@ -171,6 +181,8 @@ class MatchEngine:
 
     def _after_write(self, kind: str, show_progress: bool) -> None:
         """Keep a loaded index in step with a write (a new job is matchable at once)."""
+        if kind == "station":
+            self._stations = None
         side_kind = {"job": "jobs", "seeker": "seekers"}.get(kind)
         if side_kind and side_kind in self._sides:
             self._sync(self._sides[side_kind], show_progress=show_progress)
@@ -380,8 +392,13 @@ class MatchEngine:
 
     # -- matching ---------------------------------------------------------------------------------
     def _station_circles(self) -> dict[str, tuple[float | None, float | None]]:
-        return {s["id"]: (s.get("urban_circle_minutes"), s.get("rural_circle_km")) for s in self.store.iter_dicts("station")
-                if s.get("urban_circle_minutes") or s.get("rural_circle_km")}
+        """Per-station circle bounds, cached until a station changes."""
+        seq = self.store.max_seq("station") if self._stations is None or self.settings.sync_interval == 0 else None
+        if self._stations is None or (seq is not None and seq != self._stations[0]):
+            circles = {s["id"]: (s.get("urban_circle_minutes"), s.get("rural_circle_km"))
+                       for s in self.store.iter_dicts("station") if s.get("urban_circle_minutes") or s.get("rural_circle_km")}
+            self._stations = (seq if seq is not None else self.store.max_seq("station"), circles)
+        return self._stations[1]
 
     def _circle(self, seeker: dict[str, Any], stations: dict | None = None):
         from matcher.ranking.locality import seeker_circle
@@ -398,7 +415,12 @@ class MatchEngine:
     def _resolve(self, kind: str, ref: str | dict | Record) -> tuple[dict[str, Any], bool]:
         """A stored id, a dict profile or a typed record -> (validated dict, stored?)."""
         if isinstance(ref, str):
-            return self.store.get(kind, ref).to_dict(), True
+            data = self.store.get_dicts(kind, [ref]).get(ref)  # validated when written
+            if data is None:
+                from matcher.errors import NotFoundError
+
+                raise NotFoundError(kind, ref)
+            return data, True
         if isinstance(ref, Record):
             return ref.to_dict(), False
         if isinstance(ref, dict):
@@ -418,14 +440,20 @@ class MatchEngine:
         return (enc.encode_queries([text]) if kind == "seeker" else enc.encode_documents([text]))[0]
 
     def _candidates(self, side: _Side, qvec: np.ndarray, lat: float, lng: float, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
-        """Rows to rank and their exact cosines: ANN neighbours ∪ everything nearby."""
-        k = min(self.ranking.candidates, len(side.table))
+        """Rows to rank and their exact cosines: ANN neighbours ∪ the nearest rows around the query."""
+        cfg = self.ranking
+        k = min(cfg.candidates, len(side.table))
         rows = []
         if k > 0:
             res = side.index.search(qvec, k)
-            rows.append(side.table.rows(res.ids[0] if res.ids and isinstance(res.ids[0], list) else res.ids))
+            rows.append(side.table.rows(res.ids[0]))
         if lat is not None and not np.isnan(lat):
-            rows.append(side.grid.within(lat, lng, radius_km))
+            near = side.grid.within(lat, lng, radius_km)
+            if len(near) > cfg.local_candidates:
+                t = side.table
+                d2 = (t.lat[near] - lat) ** 2 + ((t.lng[near] - lng) * np.cos(np.radians(lat))) ** 2
+                near = near[np.argpartition(d2, cfg.local_candidates)[: cfg.local_candidates]]
+            rows.append(near)
         if not rows:
             return np.empty(0, dtype=np.int64), np.empty(0)
         cand = np.unique(np.concatenate(rows))

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         default=None,
         description="Optional CSV of the full 2022 national occupational classification (职业分类大典).",
     )
+    encoder_precision: str = Field(
+        default="auto", description="`auto` (bf16 where the CPU has native bf16, else fp32), `fp32` or `bf16`."
+    )
     batch_threads: int = Field(default=0, description="Threads for batch embedding; 0 = all cores.")
     query_threads: int = Field(default=1, description="Threads for embedding one query.")
     exact_index_max: int = Field(

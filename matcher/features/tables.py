@@ -77,18 +77,17 @@ class _Table:
         self.cols: dict[str, np.ndarray] = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in self.SPEC.items()}
         self.alive = np.zeros(capacity, dtype=bool)
         self.objs: dict[str, list] = {k: [] for k in self.OBJECTS}
+        self._bind()
+
+    def _bind(self) -> None:
+        """Expose every column as an attribute (``table.lat``), rebound when arrays grow."""
+        for k, col in self.cols.items():
+            setattr(self, k, col)
+        for k, lst in self.objs.items():
+            setattr(self, k, lst)
 
     def __len__(self) -> int:
         return len(self.row_of)
-
-    def __getattr__(self, name: str):
-        cols = self.__dict__.get("cols")
-        if cols is not None and name in cols:
-            return cols[name]
-        objs = self.__dict__.get("objs")
-        if objs is not None and name in objs:
-            return objs[name]
-        raise AttributeError(name)
 
     def _grow(self, need: int) -> None:
         cap = len(self.alive)
@@ -102,6 +101,7 @@ class _Table:
         alive = np.zeros(new, dtype=bool)
         alive[:cap] = self.alive
         self.alive = alive
+        self._bind()
 
     def _row_for(self, rid: str) -> int:
         row = self.row_of.get(rid)

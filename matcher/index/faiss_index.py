@@ -24,13 +24,13 @@ Approximate path (``len > exact_max``)
     from a maintenance job to control when). It drops back to exact below ``exact_max / 2``.
 
 Filters
-    ``allowed`` (a boolean mask over rows): on the exact path, and for small allowed sets on the
-    approximate path (≤ ``subset_exact_max``), the allowed rows are scanned exactly with
-    ``knn_inner_products_by_idx`` (reads only those rows; measured faster than a full scan with an
-    ``IDSelectorBitmap``). Otherwise the IVF search gets an ``IDSelectorBitmap`` and ``nprobe`` is
-    scaled by ``2 · live / allowed``, so it scores twice as many *allowed* vectors as an unfiltered
-    search scores vectors (recall@200 ≥ 0.97 at every selectivity measured). Oversampling (search more, then filter) was measured and loses recall badly
-    below ~10% selectivity.
+    ``allowed`` (a boolean mask over rows, fraction s of the live rows) on the exact path: the
+    allowed rows are scanned with ``knn_inner_products_by_idx`` (reads only those rows; measured
+    faster than a full scan with an ``IDSelectorBitmap``). On the approximate path the IVF gets an
+    ``IDSelectorBitmap`` and ``nprobe`` grows to ``max(nprobe/sqrt(s), lists holding ~20·max(k, 100)
+    allowed vectors)`` (recall@200 ≥ 0.98 down to s = 2% at 1M), unless a cost model says the exact scan
+    of the allowed rows is cheaper (at 1M x 384: below ~10k allowed rows for k = 200). Oversampling
+    (search more, then filter) was measured too and loses recall badly below ~10% selectivity.
 
 Threads
     Searches run with ``query_threads`` OpenMP threads (default 1: serving), adds and training with
@@ -101,10 +101,14 @@ _SAVED_OPTIONS = frozenset({
 #: FAISS warns below 39 training points per centroid; nlist is capped so this always holds.
 MIN_POINTS_PER_LIST = 39
 _ADD_CHUNK = 65_536
-#: With an ``allowed`` mask keeping a fraction s of the rows, IVF visits ``FACTOR·nprobe/s`` lists:
-#: the k-th allowed neighbour lies about as deep as the (k/s)-th overall one, so scoring as many
-#: allowed vectors as an unfiltered search (factor 1) loses recall@200 (0.92 at s = 0.1, 100k).
-_FILTER_PROBE_FACTOR = 2
+# Filtered search plan (see ``_filter_plan``), measured at 1M x 384 clustered vectors, 1 thread:
+#: allowed vectors the IVF should score per requested neighbour (for k >= 100);
+_FILTER_SCORED_PER_HIT = 20
+#: microseconds to score one random row exactly, to score one IVF entry, and to skip one IVF entry
+#: rejected by the bitmap selector (the first two scale with dim/384).
+_COST_RANDOM_ROW_US = 0.45
+_COST_SCORED_US = 0.10
+_COST_SKIPPED_US = 0.015
 _HASH_CHUNK = 8 << 20
 
 _sp = faiss.swig_ptr
@@ -456,9 +460,12 @@ class FaissIndex:
                     return self._search_ivf(q, min(k, n_live), None, n_live, nprobe)
                 return self._search_exact(q, min(k, n_live))
             k = min(k, n_ok)
-            if self._ivf is None or n_ok <= self._subset_threshold():
+            if self._ivf is None:
                 return self._search_rows(q, k, np.flatnonzero(mask), "exact+filter")
-            return self._search_ivf(q, k, mask, n_ok, nprobe)
+            probe, exact = self._filter_plan(n_ok, k)
+            if exact:
+                return self._search_rows(q, k, np.flatnonzero(mask), "exact+filter")
+            return self._search_ivf(q, k, mask, n_ok, nprobe or probe)
 
     def search_subset(
         self, query: np.ndarray, rows_or_ids: Sequence[str] | np.ndarray, k: int
@@ -489,35 +496,21 @@ class FaissIndex:
 
     # -- persistence --------------------------------------------------------------------------------
     def save(self, path: str | Path, meta: dict[str, Any] | None = None) -> None:
-        """Write a new version under ``path`` and switch ``path/CURRENT`` to it atomically."""
+        """Write a new version under ``path`` and switch ``path/CURRENT`` to it atomically.
+
+        The index is snapshotted in memory under the read lock (a copy of the vectors and the
+        serialised FAISS index: about 2x the index size, transiently), so searches and updates are
+        held up only for the copy, not for the disk writes."""
         path = Path(path)
         if meta is not None:
             self.meta = dict(meta)
         path.mkdir(parents=True, exist_ok=True)
-        with _dir_lock(path), self._lock.read():
-            previous = _read_current_or_none(path)
-            version = f"v-{time.time_ns():x}-{os.getpid()}"
-            vdir = path / version
-            tmp_current = path / f".{CURRENT_FILE}.tmp-{os.getpid()}-{time.time_ns():x}"
-            try:
-                vdir.mkdir()
-                files: dict[str, dict[str, Any]] = {}
-                with open(vdir / VECTORS_FILE, "wb") as fh:
-                    np.save(fh, self._vecs[: self._hw], allow_pickle=False)
-                    _fsync_file(fh)
-                with open(vdir / IDS_FILE, "w", encoding="utf-8") as fh:
-                    json.dump(self._ids[: self._hw], fh, ensure_ascii=False, separators=(",", ":"))
-                    _fsync_file(fh)
-                names = [VECTORS_FILE, IDS_FILE]
-                if self._ivf is not None:
-                    faiss.write_index(self._ivf, str(vdir / FAISS_FILE))
-                    with open(vdir / FAISS_FILE, "rb+") as fh:
-                        os.fsync(fh.fileno())
-                    names.append(FAISS_FILE)
-                for name in names:
-                    p = vdir / name
-                    files[name] = {"sha256": _sha256_file(p), "bytes": p.stat().st_size}
-                meta_doc = {
+        with _dir_lock(path):
+            with self._lock.read():
+                vecs = self._vecs[: self._hw].copy()
+                ids_bytes = json.dumps(self._ids, ensure_ascii=False, separators=(",", ":")).encode()
+                ivf_bytes = faiss.serialize_index(self._ivf) if self._ivf is not None else None
+                meta_doc: dict[str, Any] = {
                     "format": FORMAT_VERSION,
                     "dim": self._dim,
                     "count": len(self._row_of),
@@ -531,17 +524,25 @@ class FaissIndex:
                     "faiss_version": faiss.__version__,
                     "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                     "meta": self.meta,
-                    "files": files,
                 }
+            previous = _read_current_or_none(path)
+            version = f"v-{time.time_ns():x}-{os.getpid()}"
+            vdir = path / version
+            tmp_current = path / f".{CURRENT_FILE}.tmp-{os.getpid()}-{time.time_ns():x}"
+            try:
+                vdir.mkdir()
+                files = {VECTORS_FILE: _write_npy(vdir / VECTORS_FILE, vecs)}
+                del vecs
+                files[IDS_FILE] = _write_bytes(vdir / IDS_FILE, ids_bytes)
+                if ivf_bytes is not None:
+                    files[FAISS_FILE] = _write_bytes(vdir / FAISS_FILE, ivf_bytes)
+                    del ivf_bytes
+                meta_doc["files"] = files
                 meta_bytes = json.dumps(meta_doc, ensure_ascii=False, indent=1, sort_keys=True).encode()
-                with open(vdir / META_FILE, "wb") as fh:
-                    fh.write(meta_bytes)
-                    _fsync_file(fh)
+                _write_bytes(vdir / META_FILE, meta_bytes)
                 _fsync_dir(vdir)
                 pointer = {"version": version, "meta_sha256": hashlib.sha256(meta_bytes).hexdigest()}
-                with open(tmp_current, "w", encoding="utf-8") as fh:
-                    json.dump(pointer, fh)
-                    _fsync_file(fh)
+                _write_bytes(tmp_current, json.dumps(pointer).encode())
                 os.replace(tmp_current, path / CURRENT_FILE)
                 _fsync_dir(path)
             except BaseException:
@@ -784,13 +785,25 @@ class FaissIndex:
             self._live_rows_cache = np.flatnonzero(self._live[: self._hw]).astype(np.int64)
         return self._live_rows_cache
 
-    def _subset_threshold(self) -> int:
+    def _filter_plan(self, n_ok: int, k: int) -> tuple[int, bool]:
+        """``(nprobe, exact?)`` for an IVF search restricted to ``n_ok`` allowed rows.
+
+        nprobe grows as ``nprobe/sqrt(s)`` (s = allowed fraction) and at least so that about
+        ``20·max(k, 100)`` allowed vectors are scored; that kept recall ≥ 0.98 at every selectivity
+        measured. The exact scan of the allowed rows is chosen when its estimated cost is lower
+        (small allowed sets, e.g. one county of a province). ``subset_exact_max``, when set,
+        replaces the cost model by a fixed threshold."""
+        n, nlist = len(self._row_of), self.nlist
+        s = n_ok / max(n, 1)
+        scored = _FILTER_SCORED_PER_HIT * max(k, 100)
+        probe = max(self._nprobe / math.sqrt(s), scored * nlist / n_ok)
+        probe = int(min(nlist, math.ceil(probe)))
         if self.subset_exact_max is not None:
-            return self.subset_exact_max
-        # scoring a random row costs ~4x a row of an inverted list, and a filtered IVF query scores
-        # about 2·n·nprobe/nlist rows; measured crossover at 100k: ~2,000 allowed rows
-        n = len(self._row_of)
-        return max(2_000, (n * max(self._nprobe, 1)) // max(2 * self.nlist, 1))
+            return probe, n_ok <= self.subset_exact_max
+        scale = self._dim / 384
+        ivf_cost = probe / nlist * (n * _COST_SKIPPED_US + n_ok * _COST_SCORED_US * scale)
+        exact_cost = n_ok * _COST_RANDOM_ROW_US * scale
+        return probe, exact_cost <= ivf_cost
 
     def _ivf_remove(self, rows: np.ndarray) -> None:
         removed = self._ivf.remove_ids(faiss.IDSelectorArray(rows))
@@ -884,12 +897,8 @@ class FaissIndex:
         self, q: np.ndarray, k: int, mask: np.ndarray | None, n_ok: int, nprobe: int | None
     ) -> SearchResult:
         nlist = self.nlist
-        probe = int(nprobe or self._nprobe)
-        sel = None
-        if mask is not None:  # visit as many allowed vectors as an unfiltered search would
-            probe = math.ceil(_FILTER_PROBE_FACTOR * probe * len(self._row_of) / max(n_ok, 1))
-            sel = _bitmap_selector(mask)
-        probe = min(max(probe, 1), nlist)
+        probe = min(max(int(nprobe or self._nprobe), 1), nlist)
+        sel = _bitmap_selector(mask) if mask is not None else None
         need = min(k, n_ok)
         dist, lab = self._ivf_search(q, k, probe, sel)
         # lists too short or too few allowed rows in them: widen the search for those queries
@@ -970,6 +979,41 @@ def _sha256_file(path: Path) -> str:
 def _fsync_file(fh: Any) -> None:
     fh.flush()
     os.fsync(fh.fileno())
+
+
+class _HashingWriter:
+    """File-like object that hashes and counts what it passes on."""
+
+    def __init__(self, fh: Any):
+        self.fh = fh
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self.sha.update(view)
+        self.size += view.nbytes
+        return self.fh.write(view)
+
+    def info(self) -> dict[str, Any]:
+        return {"sha256": self.sha.hexdigest(), "bytes": self.size}
+
+
+def _write_bytes(path: Path, data: Any) -> dict[str, Any]:
+    """Write, fsync, and return the sha256 and size of what was written."""
+    with open(path, "wb") as fh:
+        out = _HashingWriter(fh)
+        out.write(data)
+        _fsync_file(fh)
+    return out.info()
+
+
+def _write_npy(path: Path, array: np.ndarray) -> dict[str, Any]:
+    with open(path, "wb") as fh:
+        out = _HashingWriter(fh)
+        np.save(out, array, allow_pickle=False)  # type: ignore[arg-type]
+        _fsync_file(fh)
+    return out.info()
 
 
 def _fsync_dir(path: Path) -> None:

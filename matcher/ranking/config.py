@@ -53,5 +53,8 @@ class RankingConfig(BaseModel):
     )
     semantic_ceiling: float = Field(0.92, ge=-1, le=1, description="Cosine mapped to 1.")
     candidates: int = Field(300, ge=10, description="Nearest neighbours taken from the vector index per query.")
+    local_candidates: int = Field(
+        1500, ge=10, description="At most this many of the nearest records around the query are added as candidates."
+    )
     locality_cfg: LocalityConfig = Field(default_factory=LocalityConfig)
     priority: PriorityConfig = Field(default_factory=PriorityConfig)

@@ -40,6 +40,25 @@ def _order(score: np.ndarray, located: np.ndarray, k: int) -> np.ndarray:
     return np.lexsort((-score, ~located))[:k]
 
 
+def _prune(lower: np.ndarray, upper: np.ndarray, k: int, check) -> np.ndarray:
+    """Indices whose exact (expensive) part must be computed to know the top ``k`` exactly.
+
+    ``lower``/``upper`` bound each candidate's final sort key; ``check(idx)`` runs the expensive
+    filter on a subset and returns which pass. A candidate left out can never reach the top k:
+    at least k passing candidates have a lower bound above its upper bound."""
+    n = len(lower)
+    m = 2 * k
+    while m < n:
+        thr = np.partition(lower, n - m)[n - m]
+        sel = np.flatnonzero(upper >= thr)
+        ok = check(sel)
+        if np.count_nonzero(ok & (lower[sel] >= thr)) >= k:
+            return sel[ok]
+        m *= 4
+    sel = np.arange(n)
+    return sel[check(sel)]
+
+
 def rank_jobs(
     q: dict[str, Any],
     skills: frozenset[str],
@@ -59,36 +78,46 @@ def rank_jobs(
     km = distances(q["lat"], q["lng"], t.lat[rows], t.lng[rows])
     loc_score, measure, inside = locality_scores(
         km, t.prec[rows], q["prec"], circle.limit, circle.urban, q["speed"], loc)
-    job_skills = [t.skills[r] for r in rows]
     masks = {
         "open": filters.job_side(t, rows, today),
         "wage": filters.wage_floor(q["wage"], t.wage_min[rows], t.wage_max[rows]),
         "employment_type": filters.employment_type(q["etypes"], t.etype[rows]),
         "education": filters.education(q["edu"], t.edu[rows]),
         "age": filters.age_rules(age, t.age_min[rows], t.age_max[rows], t.heavy[rows]),
-        "licenses": filters.licenses(skills, [t.licenses[r] for r in rows]),
         "reserved": filters.reserved_posts(q["priority"], t.welfare[rows]),
     }
     if circle.hard:
         masks["distance"] = inside
     keep = np.logical_and.reduce(list(masks.values()))
     rows, cosine, km, loc_score, measure, inside = rows[keep], cosine[keep], km[keep], loc_score[keep], measure[keep], inside[keep]
-    job_skills = [s for s, kept in zip(job_skills, keep, strict=True) if kept]
     if len(rows) == 0:
         return []
     sem = scores.semantic(cosine, cfg.semantic_floor, cfg.semantic_ceiling)
     occ, level, which = scores.occupation_agreement(
         _query_codes(q, "seeker"), t.occ4[rows], t.occ3[rows], t.occ2[rows], t.occ_conf[rows])
-    skl, matched = scores.skill_coverage(skills, job_skills)
     wage = scores.wage_fit(q["wage"], t.wage_min[rows], t.wage_max[rows])
     welcome_hit = t.welcome[rows] & q["priority"]
     accessible_hit = t.accessible[rows] & bool(q["priority"] & DISABLED_BIT)
     welfare = t.welfare[rows]
     boost = (np.where(welcome_hit != 0, pri.welcome_boost, 0.0) + np.where(accessible_hit, pri.accessible_boost, 0.0)
              + np.where(welfare, pri.public_welfare_boost, 0.0))
-    total = (cfg.semantic * sem + cfg.occupation * occ + cfg.skills * skl + cfg.locality * loc_score
-             + cfg.wage * wage + boost)
-    order = _order(total, ~np.isnan(km), k)
+    partial = cfg.semantic * sem + cfg.occupation * occ + cfg.locality * loc_score + cfg.wage * wage + boost
+    located = ~np.isnan(km)
+    tier = np.where(located, 10.0, 0.0)  # located jobs always sort before unlocated ones
+    licenses_col, skills_col = t.licenses, t.skills
+
+    def licensed(idx: np.ndarray) -> np.ndarray:
+        return filters.licenses(skills, [licenses_col[r] for r in rows[idx]])
+
+    sel = _prune(partial + tier, partial + cfg.skills + tier, k, licensed)
+    rows, sem, occ, level, which, wage, boost, partial = (
+        rows[sel], sem[sel], occ[sel], level[sel], which[sel], wage[sel], boost[sel], partial[sel])
+    cosine, km, loc_score, measure, inside, located = cosine[sel], km[sel], loc_score[sel], measure[sel], inside[sel], located[sel]
+    welcome_hit, accessible_hit, welfare = welcome_hit[sel], accessible_hit[sel], welfare[sel]
+    skl, matched = scores.skill_coverage(skills, [skills_col[r] for r in rows])
+    total = partial + cfg.skills * skl
+    order = _order(total, located, k)
+    masks["licenses"] = True
     passed = [filters.FILTER_NAMES_ZH[n] for n in masks]
     wishes = q.get("wishes") or ()
     out = []

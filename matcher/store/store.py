@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, event, func, select, update
+from sqlalchemy import Engine, and_, bindparam, create_engine, event, func, select, update
 from sqlalchemy.engine import Connection
 
 from matcher.errors import NotFoundError
@@ -101,6 +101,7 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._stmts: dict[str, Any] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
     @classmethod
@@ -225,18 +226,25 @@ class Store:
 
     def get_dicts(self, kind: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Stored records as plain dicts (already validated when written), by id."""
-        table = TABLES[kind]
         ids = list(dict.fromkeys(ids))
         out: dict[str, dict[str, Any]] = {}
+        if not ids:
+            return out
+        query = self._by_ids(kind)
         with self.engine.connect() as conn:
             for i in range(0, len(ids), _CHUNK):
-                rows = conn.execute(
-                    select(table.c.id, table.c.data).where(
-                        and_(table.c.id.in_(ids[i : i + _CHUNK]), table.c.deleted.is_(False))
-                    )
-                )
-                out.update({r.id: r.data for r in rows})
+                out.update({r.id: r.data for r in conn.execute(query, {"ids": ids[i : i + _CHUNK]})})
         return out
+
+    def _by_ids(self, kind: str):
+        """One cached statement per kind (SQLAlchemy caches its compiled form)."""
+        query = self._stmts.get(kind)
+        if query is None:
+            table = TABLES[kind]
+            query = select(table.c.id, table.c.data).where(
+                table.c.id.in_(bindparam("ids", expanding=True)), table.c.deleted.is_(False))
+            self._stmts[kind] = query
+        return query
 
     def iter_dicts(self, kind: str, *, batch: int = 5_000, **where: Any) -> Iterator[dict[str, Any]]:
         """Every live record of a kind as dicts, in id order, fetched in batches (keyset paging)."""

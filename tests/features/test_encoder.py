@@ -211,14 +211,16 @@ def test_vectors_are_normalised_and_ordered(encoder):
     docs = encoder.encode_documents(JOB_TEXTS, batch_size=3)
     assert docs.dtype == np.float32 and docs.shape == (len(JOB_TEXTS), 384)
     np.testing.assert_allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-5)
-    # mini-batching (texts are sorted by length internally) keeps the input order
-    np.testing.assert_allclose(docs, encoder.encode_documents(JOB_TEXTS, batch_size=64), atol=1e-5)
+    # mini-batching (texts are sorted by length internally) keeps the input order; with bf16
+    # autocast (on CPUs with native bf16) padding changes the last digits, so compare by cosine
+    again = encoder.encode_documents(JOB_TEXTS, batch_size=64)
+    assert np.min(np.sum(docs * again, axis=1)) > 0.9995
     one = encoder.encode_documents([JOB_TEXTS[3]])[0]
-    np.testing.assert_allclose(docs[3], one, atol=1e-5)
+    assert float(docs[3] @ one) > 0.9995
     q = encoder.encode_queries(SEEKER_TEXTS)
     assert q.dtype == np.float32 and q.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(encoder.encode_query(SEEKER_TEXTS[0]), q[0], atol=1e-5)
+    assert float(encoder.encode_query(SEEKER_TEXTS[0]) @ q[0]) > 0.9995
     assert encoder.encode_queries([]).shape == (0, 384)
     assert encoder.encode_documents([]).shape == (0, 384)
     # the query prompt matters: the same text embeds differently as query and as document

@@ -224,10 +224,17 @@ def test_allowed_mask_approximate_path(clustered):
     assert recall >= 0.98, recall
     # a small one (a county) is searched exactly
     small = np.zeros(index.n_rows, dtype=bool)
-    small[rng.choice(index.n_rows, 800, replace=False)] = True
+    small[rng.choice(index.n_rows, 300, replace=False)] = True
     res = index.search(q[:20], 15, allowed=small)
     assert res.method == "exact+filter"
     assert res.rows.tolist() == brute(x, q[:20], 15, np.flatnonzero(small)).tolist()
+    # 10% allowed: still approximate (cheaper than scoring 6,000 random rows), still accurate
+    mid = rng.random(index.n_rows) < 0.1
+    res = index.search(q[:50], 10, allowed=mid)
+    assert res.method == "ivf+filter" and mid[res.rows[res.rows >= 0]].all()
+    truth = brute(x, q[:50], 10, np.flatnonzero(mid))
+    recall = np.mean([len(set(r.tolist()) & set(t.tolist())) / 10 for r, t in zip(res.rows, truth, strict=True)])
+    assert recall >= 0.98, recall
     # nothing allowed -> nothing found; shorter masks mean "rows beyond are not allowed"
     assert index.search(q[0], 10, allowed=np.zeros(index.n_rows, dtype=bool)).ids == [[]]
     short = np.ones(100, dtype=bool)
@@ -414,11 +421,17 @@ def test_crash_while_writing_files_leaves_previous_index(tmp_path: Path, monkeyp
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(faiss, "write_index", boom)
+    monkeypatch.setattr(faiss, "serialize_index", boom)
     with pytest.raises(RuntimeError):
         ivf.save(path, meta={"seq": 2})
     monkeypatch.undo()
     assert FaissIndex.load(path).meta == {"seq": 1}
+    monkeypatch.setattr(np, "save", boom)
+    with pytest.raises(RuntimeError):
+        ivf.save(path, meta={"seq": 3})
+    monkeypatch.undo()
+    assert FaissIndex.load(path).meta == {"seq": 1}
+    assert len([p for p in path.iterdir() if p.name.startswith("v-")]) == 1
 
 
 def test_orphan_version_from_killed_save_is_ignored_then_cleaned(tmp_path: Path):

@@ -162,3 +162,19 @@ def test_candidates_never_include_employed_or_unconsented(seekers, job):
         assert set(jd["licenses_required"]) <= set(s["certificates"])
         if jd["public_welfare"]:
             assert s["priority_groups"]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(jobs=st.lists(jobs_st.map(lambda js: js[0]), min_size=5, max_size=60), seeker=seeker_st,
+       seed=st.integers(0, 10_000), k=st.integers(1, 4))
+def test_pruned_top_k_equals_full_ranking(jobs, seeker, seed, k):
+    """The exact pruning in rank_jobs (licences and skills computed only where they can matter)
+    returns exactly the head of the full ranking."""
+    table, sd, q, skills, circle, cfg = _build(jobs, seeker)
+    for i, _ in enumerate(jobs):  # give jobs varied skills so the skill term matters
+        table.skills[i] = frozenset(LICENSES[: (i + seed) % 4])
+    rows = np.arange(len(jobs))
+    cos = np.random.default_rng(seed).uniform(0.6, 0.95, len(jobs))
+    full = rank_jobs(q, skills, circle, table, rows, cos, cfg, TODAY.toordinal(), k=len(jobs))
+    top = rank_jobs(q, skills, circle, table, rows, cos, cfg, TODAY.toordinal(), k=k)
+    assert [r.score for r in top] == [r.score for r in full[:k]]
