@@ -1,6 +1,6 @@
 """Benchmark of candidate vector indexes on clustered synthetic embeddings.
 
-    python -m evaluation.bench_index --sizes 100000 1000000 --dim 384 [--out bench_index.json]
+    python -m evaluation.bench_index --sizes 100000 1000000 --dim 384 [--out var/bench_index.json]
 
 For each size it compares, on the same data and queries:
 
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="skip the exact-subset and oversample strategies above this many rows")
     p.add_argument("--threads", type=int, default=0, help="build threads (0 = all cores)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=Path("bench_index.json"))
+    p.add_argument("--out", type=Path, default=Path("var/bench_index.json"))
     args = p.parse_args(argv)
 
     def log(msg: str) -> None:
@@ -411,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report: dict[str, Any] = {"machine": machine_info(), "params": {**vars(args), "out": str(args.out),
                               "k": K_CANDIDATES}, "rows": [], "filters": []}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:
         res = bench_size(n, args, log)
         report["rows"] += res["rows"]

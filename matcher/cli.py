@@ -10,6 +10,7 @@ from pathlib import Path
 
 from matcher.errors import FieldError, MatcherError, ValidationFailed
 
+_DELEGATED = {"evaluate": "evaluation.evaluate", "bench": "evaluation.bench_match"}
 KINDS = {"jobs": "job", "seekers": "seeker", "employers": "employer", "stations": "station", "referrals": "referral"}
 
 
@@ -62,7 +63,8 @@ def print_matches(matches, kind: str) -> None:
         if kind == "job":
             wage = ""
             if s.get("wage_min") or s.get("wage_max"):
-                wage = f"  月薪 {s.get('wage_min') or ''}-{s.get('wage_max') or ''} 元"
+                lo, hi = s.get("wage_min"), s.get("wage_max")
+                wage = "  月薪 " + "-".join(f"{v:.0f}" for v in (lo, hi) if v is not None) + " 元"
             print(f"{n:2d}. [{m.id}] {s.get('title')} · {s.get('employer_name') or ''}{wage}  （得分 {m.score:.3f}）")
         else:
             age = f"{s['age']}岁" if s.get("age") is not None else ""
@@ -101,6 +103,29 @@ def cmd_index(args) -> int:
     print(f"索引已重建：岗位 {sizes['jobs']} 个，求职者 {sizes['seekers']} 人（{time.perf_counter() - start:.1f} 秒）"
           f" / index rebuilt: {sizes}")
     return 0
+
+
+def _split_delegated(argv: list[str]) -> tuple[str | None, str, list[str]] | None:
+    i, home = 0, None
+    if argv[:1] == ["--home"] and len(argv) >= 2:
+        i, home = 2, argv[1]
+    elif argv and argv[0].startswith("--home="):
+        i, home = 1, argv[0].split("=", 1)[1]
+    if i < len(argv) and argv[i] in _DELEGATED:
+        return home, _DELEGATED[argv[i]], argv[i + 1 :]
+    return None
+
+
+def _delegate(module: str, argv: list[str]) -> int:
+    """Run an evaluation/benchmark CLI (they live in ``evaluation/``, outside the library)."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as e:
+        print(f"错误 / error: {module} 不可用 / not available: {e}", file=sys.stderr)
+        return 2
+    return mod.main(argv) or 0
 
 
 def cmd_demo(args) -> int:
@@ -147,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_candidates)
 
+    sub.add_parser("evaluate", help="离线评估匹配质量（参数见 matcher evaluate --help）/ offline quality evaluation")
+    sub.add_parser("bench", help="性能基准测试（参数见 matcher bench --help）/ performance benchmarks")
+
     x = sub.add_parser("index", help="索引维护 / index maintenance")
     xs = x.add_subparsers(dest="action", required=True)
     r = xs.add_parser("rebuild", help="从数据库重建索引 / rebuild the indexes from the store")
@@ -157,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    delegated = _split_delegated(argv)
+    if delegated:  # `matcher [--home H] bench|evaluate ...`: the rest goes to that tool as is
+        home, module, rest = delegated
+        if home:
+            import os
+
+            os.environ["MATCHER_HOME"] = home
+        return _delegate(module, rest)
     args = parser.parse_args(argv)
     try:
         return args.func(args) or 0

@@ -184,7 +184,7 @@ class JobTable(_Table):
         "welfare": (bool, False),
         "heavy": (bool, False),
     }
-    OBJECTS = ("skills", "licenses", "region")
+    OBJECTS = ("skills", "licenses", "region", "employer")
 
 
 
@@ -215,6 +215,7 @@ def job_features(job: dict[str, Any], profile: Profile, codes: CodeBook, gazette
             "skills": profile.skills,
             "licenses": frozenset(vocabulary.canonical(x) for x in job.get("licenses_required") or []),
             "region": job.get("region_code") or "",
+            "employer": job.get("employer_id") or job.get("employer_name"),
         }
 
 

@@ -56,5 +56,8 @@ class RankingConfig(BaseModel):
     local_candidates: int = Field(
         1500, ge=10, description="At most this many of the nearest records around the query are added as candidates."
     )
+    max_per_employer: int = Field(
+        2, ge=0, description="At most this many jobs of one employer in a seeker's list while others qualify (0 = no cap)."
+    )
     locality_cfg: LocalityConfig = Field(default_factory=LocalityConfig)
     priority: PriorityConfig = Field(default_factory=PriorityConfig)

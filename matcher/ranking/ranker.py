@@ -35,9 +35,24 @@ def _query_codes(q: dict[str, Any], side: str) -> list[tuple[int, int, int, floa
     return [(q["occ4"], q["occ3"], q["occ2"], q["occ_conf"])]
 
 
-def _order(score: np.ndarray, located: np.ndarray, k: int) -> np.ndarray:
-    """Best first; candidates with no usable location after all located ones."""
-    return np.lexsort((-score, ~located))[:k]
+def _order(score: np.ndarray, located: np.ndarray, k: int, groups: list | None = None, per_group: int = 0) -> np.ndarray:
+    """Best first; candidates with no usable location after all located ones. With ``groups``
+    (e.g. employers) at most ``per_group`` of one group enter the list while others can fill it,
+    so one employer's many similar postings do not crowd out everyone else."""
+    order = np.lexsort((-score, ~located))
+    if not groups or per_group <= 0:
+        return order[:k]
+    taken, held, seen = [], [], {}
+    for i in order:
+        g = groups[i]
+        if g is not None and seen.get(g, 0) >= per_group:
+            held.append(i)
+            continue
+        seen[g] = seen.get(g, 0) + 1
+        taken.append(i)
+        if len(taken) == k:
+            break
+    return np.asarray((taken + held)[:k], dtype=np.int64)
 
 
 def _prune(lower: np.ndarray, upper: np.ndarray, k: int, check) -> np.ndarray:
@@ -109,14 +124,16 @@ def rank_jobs(
     def licensed(idx: np.ndarray) -> np.ndarray:
         return filters.licenses(skills, [licenses_col[r] for r in rows[idx]])
 
-    sel = _prune(partial + tier, partial + cfg.skills + tier, k, licensed)
+    # with a per-employer cap the top k may reach deeper into the list: prune for the worst case
+    sel = _prune(partial + tier, partial + cfg.skills + tier, k * (1 + 4 * (cfg.max_per_employer > 0)), licensed)
     rows, sem, occ, level, which, wage, boost, partial = (
         rows[sel], sem[sel], occ[sel], level[sel], which[sel], wage[sel], boost[sel], partial[sel])
     cosine, km, loc_score, measure, inside, located = cosine[sel], km[sel], loc_score[sel], measure[sel], inside[sel], located[sel]
     welcome_hit, accessible_hit, welfare = welcome_hit[sel], accessible_hit[sel], welfare[sel]
     skl, matched = scores.skill_coverage(skills, [skills_col[r] for r in rows])
     total = partial + cfg.skills * skl
-    order = _order(total, located, k)
+    employers = t.employer
+    order = _order(total, located, k, [employers[r] for r in rows], cfg.max_per_employer)
     masks["licenses"] = True
     passed = [filters.FILTER_NAMES_ZH[n] for n in masks]
     wishes = q.get("wishes") or ()

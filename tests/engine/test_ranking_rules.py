@@ -153,3 +153,12 @@ def test_match_result_shape(engine):
         assert key in d["breakdown"]
     assert 1 <= len(m.reasons) <= 3 and all(isinstance(r, str) for r in m.reasons)
     assert m["id"] == "J"
+
+
+def test_one_employer_does_not_crowd_out_the_list(engine):
+    same = [job(f"E1-{i}", km=1.0 + i * 0.1, employer_id="E1") for i in range(4)]
+    engine.upsert_jobs(same + [job("E2-0", km=3.0, employer_id="E2")])
+    ids = [m.id for m in engine.match_jobs(seeker("S"), k=3, today=TODAY)]
+    assert "E2-0" in ids and sum(i.startswith("E1") for i in ids) == 2
+    # with nobody else left, the cap yields rather than returning fewer matches
+    assert len(engine.match_jobs(seeker("S"), k=5, today=TODAY)) == 5
