@@ -96,6 +96,34 @@ def cmd_candidates(args) -> int:
     return 0
 
 
+def cmd_digest(args) -> int:
+    from datetime import date
+
+    from matcher.digests import build_digest, run_batch, write_digest
+
+    try:
+        day = date.fromisoformat(args.date) if args.date else date.today()
+    except ValueError:
+        raise ValidationFailed([FieldError("date", f"日期格式应为 2026-11-26：{args.date} / date must be YYYY-MM-DD")]) from None
+    out = Path(args.out)
+    start = time.perf_counter()
+    with _engine(args) as engine:
+        if args.station or args.region:
+            digest = build_digest(engine, station_id=args.station, region_code=args.region, day=day)
+            paths = write_digest(digest, out)
+            c = digest["concentration"]
+            print(f"已生成 {digest['area']['name']} {day} 的推送：圈内岗位 {digest['jobs']['open_count']} 个，"
+                  f"求职者 {len(digest['seekers'])} 人，基尼系数 {c['gini']:.2f}")
+            for p in paths:
+                print(f"  {p}")
+        else:
+            summary = run_batch(engine, day, out, workers=args.workers, show_progress=not args.quiet)
+            print(f"已为 {summary['stations']} 个服务站生成 {day} 的推送（JSON、HTML、CSV），共推荐 {summary['recommendations']} 次，"
+                  f"平均基尼系数 {summary['mean_gini']:.2f}，目录 {out}（{time.perf_counter() - start:.1f} 秒）")
+            print(f"digests for {summary['stations']} stations written to {out}")
+    return 0
+
+
 def cmd_index(args) -> int:
     start = time.perf_counter()
     with _engine(args) as engine:
@@ -174,6 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("evaluate", help="离线评估匹配质量（参数见 matcher evaluate --help）/ offline quality evaluation")
     sub.add_parser("bench", help="性能基准测试（参数见 matcher bench --help）/ performance benchmarks")
+
+    dg = sub.add_parser("digest", help="生成每日推送 / daily digests")
+    where = dg.add_mutually_exclusive_group()
+    where.add_argument("--station", help="服务站编号 / station id")
+    where.add_argument("--region", help="区划代码（乡镇/社区/县）/ region code")
+    dg.add_argument("--date", help="日期 YYYY-MM-DD（默认今天）")
+    dg.add_argument("--out", default="digests", help="输出目录 / output folder")
+    dg.add_argument("--workers", type=int, default=2, help="并行进程数 / worker processes")
+    dg.add_argument("--quiet", action="store_true")
+    dg.set_defaults(func=cmd_digest)
 
     x = sub.add_parser("index", help="索引维护 / index maintenance")
     xs = x.add_subparsers(dest="action", required=True)

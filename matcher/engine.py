@@ -247,10 +247,10 @@ class MatchEngine:
         self._apply(side, kind, records, [], show_progress, add_to_index=not index_loaded)
         if index_loaded:
             # the index may lag the store: changes since its seq are applied by the next sync
-            stale = set(side.index.ids()) - set(side.table.row_of)
+            stale = [i for i in side.index.ids() if i not in side.table.row_of]
             if stale:
-                side.index.remove(list(stale))
-            missing = [r for r in records if r["id"] not in set(side.index.ids())]
+                side.index.remove(stale)
+            missing = [r for r in records if r["id"] not in side.index]
             if missing:
                 vecs = side.vectors[side.table.rows([r["id"] for r in missing])]
                 side.index.add([r["id"] for r in missing], vecs)

@@ -98,7 +98,10 @@ class Profiler:
         for wish in seeker.get("desired_occupations") or []:
             for c, conf in self.taxonomy.match(wish, top=2):
                 if c not in hits or hits[c].confidence < conf:
-                    hits[c] = OccupationHit(c, conf, wish)
+                    # a short wish ("电焊工") is quoted back as written; a sentence ("想找个看大门的活")
+                    # is named by its occupation in explanations
+                    label = wish if len(wish) <= 6 and "想" not in wish else (self.taxonomy.name(c) or wish)
+                    hits[c] = OccupationHit(c, conf, label)
         if not hits and seeker.get("experience"):
             for c, conf in self.taxonomy.match(str(seeker["experience"])[:_EXP_CHARS], top=1):
                 hits[c] = OccupationHit(c, conf * 0.6, self.taxonomy.name(c))
