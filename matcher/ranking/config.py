@@ -48,6 +48,9 @@ class RankingConfig(BaseModel):
     skills: float = Field(0.10, ge=0, description="Share of the job's skills the seeker has.")
     locality: float = Field(0.20, ge=0, description="Locality score: 1 inside the circle, decaying outside.")
     wage: float = Field(0.05, ge=0, description="How the wage compares with what the seeker wants.")
+    candidate_locality: float = Field(
+        0.35, ge=0, description="Locality weight in employers' candidate lists: employers ask for people nearby."
+    )
     semantic_floor: float = Field(
         0.70, ge=-1, le=1, description="Cosine mapped to 0 (e5 cosines of unrelated Chinese texts sit near 0.7-0.75)."
     )

@@ -223,7 +223,7 @@ def rank_seekers(
     accessible_hit = bool(q["accessible"]) & ((prio & DISABLED_BIT) != 0)
     boost = (np.where(prio != 0, pri.candidate_boost + pri.per_extra_group * np.clip(n_groups - 1, 0, 2), 0.0)
              + np.where(welcome_hit != 0, pri.welcome_boost, 0.0) + np.where(accessible_hit, pri.accessible_boost, 0.0))
-    total = (cfg.semantic * sem + cfg.occupation * occ + cfg.skills * skl + cfg.locality * loc_score
+    total = (cfg.semantic * sem + cfg.occupation * occ + cfg.skills * skl + cfg.candidate_locality * loc_score
              + cfg.wage * wage + boost)
     order = _order(total, ~np.isnan(km), k)
     passed = [filters.FILTER_NAMES_ZH[n] for n in masks]
@@ -252,7 +252,7 @@ def rank_seekers(
         reasons = [r for r in (
             explain.candidate_priority_reason(int(prio[i])),
             (f"想做{wishes[0]}，与岗位{'一致' if level[i] == 4 else '相近'}" if wishes and level[i] > 0 else None),
-            (None if np.isnan(km_i) else f"住在岗位附近，约{km_i:.1f}公里" if inside[i] else f"距岗位约{km_i:.1f}公里"),
+            (None if np.isnan(km_i) else f"距岗位约{km_i:.1f}公里，在本人就业圈内" if inside[i] else f"距岗位约{km_i:.1f}公里"),
             (f"具备{'、'.join(matched_skills[i][:3])}" if matched_skills[i] else None),
         ) if r][:3]
         out.append(Ranked(row, round(float(total[i]), 4), breakdown, reasons))
