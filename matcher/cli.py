@@ -162,6 +162,26 @@ def cmd_demo(args) -> int:
     return run_demo(home=args.home, seed=args.seed, jobs=args.jobs, seekers=args.seekers)
 
 
+def cmd_serve(args) -> int:
+    """Run the HTTP API and the station web console with uvicorn (the app is built by its factory)."""
+    import os
+
+    import uvicorn
+
+    from matcher.settings import Settings
+
+    if args.home:
+        os.environ["MATCHER_HOME"] = str(args.home)
+    settings = Settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"服务启动中：http://{shown}:{port}/console （接口文档 /docs，就绪检查 /readyz）"
+          f" / serving on http://{shown}:{port} (API docs at /docs)", flush=True)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=args.log_level)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="matcher",
@@ -199,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--top", type=int, default=10)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_candidates)
+
+    sv = sub.add_parser("serve", help="启动接口服务和服务站网页 / run the HTTP API and the station web console")
+    sv.add_argument("--host", default=None, help="监听地址（默认 $MATCHER_HOST 或 127.0.0.1）/ address to listen on")
+    sv.add_argument("--port", type=int, default=None, help="端口（默认 $MATCHER_PORT 或 8000）/ port")
+    sv.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    sv.set_defaults(func=cmd_serve)
 
     sub.add_parser("evaluate", help="离线评估匹配质量（参数见 matcher evaluate --help）/ offline quality evaluation")
     sub.add_parser("bench", help="性能基准测试（参数见 matcher bench --help）/ performance benchmarks")

@@ -89,8 +89,11 @@ class MatchEngine:
     @classmethod
     def open(cls, home: str | Path | None = None, database_url: str | None = None, *, encoder=None,
              **settings: Any) -> MatchEngine:
-        """Open the store (migrating it) and prepare lazily loaded caches. ``encoder`` lets several
-        engines in one process share one loaded model."""
+        """Open the store (migrating it) and prepare lazily loaded caches. ``encoder`` is a model
+        spec (``"default"`` or a local sentence-transformers folder) or an already loaded encoder,
+        which lets several engines in one process share one model."""
+        if isinstance(encoder, str | Path):
+            settings["encoder"], encoder = str(encoder), None
         s = load_settings(home=Path(home) if home is not None else None, database_url=database_url, **settings)
         s.home.mkdir(parents=True, exist_ok=True)
         return cls(s, Store.open(s.resolved_database_url), encoder=encoder)

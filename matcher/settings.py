@@ -48,6 +48,13 @@ class Settings(BaseSettings):
         default=0.5, ge=0, description="Seconds between checks of the store for writes made by other processes."
     )
 
+    # HTTP API (`matcher serve`).
+    host: str = Field(default="127.0.0.1", description="Address `matcher serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `matcher serve` listens on.")
+    max_upload_mb: float = Field(
+        default=20.0, gt=0, description="Largest request body the API accepts (imports included), in MiB."
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

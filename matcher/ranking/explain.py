@@ -20,6 +20,8 @@ def locality_reason(km: float, minutes: float, inside: bool, urban: bool, limit:
         return "岗位或住址未提供位置，距离未知"
     if precision <= 2:  # county/city centre only
         return f"距{who}约{_km(km)}公里（按区县中心估算）"
+    if urban and minutes > 180:  # a travel time in hours is no commute: say the distance only
+        return f"距{who}约{_km(km)}公里（超出{limit:g}分钟就业圈）"
     if urban:
         text = f"距{who}约{_km(km)}公里，{MODE_ZH.get(mode, '')}约{max(1, round(minutes))}分钟"
         return text + ("" if inside else f"（超出{limit:g}分钟就业圈）")

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, create_engine, event, func, select, update
+from sqlalchemy import Engine, Text, and_, bindparam, cast, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from matcher.errors import NotFoundError
@@ -298,12 +298,39 @@ class Store:
 
     @staticmethod
     def _filters(table, where: dict[str, Any]) -> list:
+        """Column equality (or IN for a list), plus these keys:
+
+        ``region_prefix`` region code starts with; ``occupation_prefix`` occupation code starts with
+        (``4-07`` finds ``4-07-05-01``); ``name_contains`` / ``title_contains`` case-insensitive
+        substring; ``name_or_phone_tail`` a seeker's name contains the text, or, for 4 digits, the
+        phone ends with them; ``priority_group`` a seeker in that assistance group; ``station_kind`` a
+        station's kind; ``seq_above`` changed after that change number."""
         cond = []
         for key, value in where.items():
             if value is None:
                 continue
             if key == "region_prefix":
                 cond.append(table.c.region_code.startswith(value, autoescape=True))
+            elif key == "occupation_prefix":
+                cond.append(table.c.occupation_code.startswith(value, autoescape=True))
+            elif key in ("name_contains", "title_contains"):
+                col = table.c[key.removesuffix("_contains")]
+                cond.append(func.lower(col).contains(str(value).lower(), autoescape=True))
+            elif key == "name_or_phone_tail":
+                text = str(value).strip()
+                by_name = func.lower(table.c.name).contains(text.lower(), autoescape=True)
+                if len(text) == 4 and text.isdigit():
+                    cond.append(or_(by_name, table.c.phone_tail == text))
+                else:
+                    cond.append(by_name)
+            elif key == "priority_group":
+                # The groups live in the record's JSON; enum values appear there only as list items.
+                cond.append(and_(table.c.is_priority.is_(True),
+                                 cast(table.c.data, Text).contains(f'"{value}"', autoescape=True)))
+            elif key == "station_kind":  # a station's ``kind`` (the name ``kind`` is the record kind)
+                cond.append(table.c.kind == value)
+            elif key == "seq_above":
+                cond.append(table.c.seq > value)
             elif isinstance(value, list | tuple | set):
                 cond.append(table.c[key].in_(list(value)))
             else:

@@ -1,0 +1,310 @@
+"""The FastAPI application, built by :func:`create_app` (nothing happens at import).
+
+``uvicorn --factory api.app:create_app`` or ``matcher serve``. The engine is opened in the app's
+lifespan (or handed in, for tests) and its indexes are loaded in a background thread: ``/readyz``
+answers 503 until they are, ``/healthz`` answers at once.
+
+Errors: every error answer is ``{"code", "message", "field", "errors"}`` (docs/api.md), with the
+matcher's errors mapped to HTTP status codes here and only here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.deps import ApiError
+from api.metrics import Metrics, MetricsMiddleware
+from matcher.engine import MatchEngine
+from matcher.errors import FieldError, MatcherError, ValidationFailed
+from matcher.records import field_errors
+from matcher.settings import Settings
+
+log = logging.getLogger("matcher.api")
+
+STATUS_OF_CODE = {
+    "validation_error": 422,
+    "import_rejected": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "payload_too_large": 413,
+    "bad_request": 400,
+    "not_ready": 503,
+    "config_error": 500,
+}
+
+DESCRIPTION = """河北基层公共就业服务站岗位匹配引擎 HTTP 接口。
+HTTP API of the job-matching engine for Hebei's grassroots public employment service stations.
+
+错误统一为 `{"code", "message", "field", "errors"}`；`message` 先中文后英文。"""
+
+
+# -- error answers --------------------------------------------------------------------------------
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   errors: Sequence[FieldError] = (), headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={"code": code, "message": message, "field": field, "errors": [asdict(e) for e in errors]},
+        headers=headers,
+    )
+
+
+async def _matcher_error(request: Request, exc: MatcherError) -> JSONResponse:
+    code = exc.code if exc.code in STATUS_OF_CODE else "validation_error"
+    return error_response(STATUS_OF_CODE[code], code, exc.message, exc.field, getattr(exc, "errors", ()))
+
+
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.field)
+
+
+class _Errors:
+    """Looks like a pydantic ValidationError to :func:`matcher.records.field_errors`."""
+
+    def __init__(self, errors: list[dict[str, Any]]):
+        self._errors = errors
+
+    def errors(self, include_url: bool = False) -> list[dict[str, Any]]:
+        return self._errors
+
+
+_DATE_TYPES = {"date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact"}
+_OBJECT_TYPES = {"dict_type", "model_type", "model_attributes_type"}
+_SOURCES = {"body": "请求体 / body", "query": "查询参数 / query", "path": "地址 / path", "header": "请求头 / header"}
+
+
+def translate_request_errors(raw: Sequence[dict[str, Any]]) -> list[FieldError]:
+    """FastAPI's request errors -> our bilingual per-field errors (field = the body field or the
+    query/path parameter's name)."""
+    out: list[FieldError] = []
+    for err in raw:
+        loc = [p for p in err.get("loc", ()) if not isinstance(p, int)]
+        source = loc[0] if loc and loc[0] in _SOURCES else None
+        rest = [str(p) for p in (loc[1:] if source else loc)]
+        field = rest[0] if rest else None
+        kind = err.get("type", "")
+        ctx = err.get("ctx") or {}
+        shown = None if source == "body" or err.get("input") is None else str(err.get("input"))[:80]
+        if kind == "missing" and field is None:
+            out.append(FieldError(None, "缺少请求体 / the request body is missing"))
+        elif kind in _OBJECT_TYPES:
+            out.append(FieldError(field, "应为 JSON 对象 / must be a JSON object"))
+        elif kind in _DATE_TYPES:
+            out.append(FieldError(field, "应为日期，如 2025-03-01 / must be a date such as 2025-03-01", value=shown))
+        elif kind in ("literal_error", "enum"):
+            expected = ctx.get("expected", "")
+            out.append(FieldError(field, f"取值无效：{shown or ''}，可选值：{expected} / invalid value; allowed: {expected}",
+                                  value=shown))
+        elif kind == "string_pattern_mismatch":
+            out.append(FieldError(field, "格式不正确 / invalid format", value=shown))
+        elif kind == "string_too_short":
+            out.append(FieldError(field, "不能为空 / must not be empty", value=shown))
+        else:
+            for fe in field_errors(_Errors([{**err, "loc": tuple(rest)}])):
+                out.append(FieldError(fe.field, fe.message, value=shown if source != "body" else fe.value))
+    return out
+
+
+async def _request_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    raw = list(exc.errors())
+    bad_json = next((e for e in raw if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
+        detail = (bad_json.get("ctx") or {}).get("error", "")
+        return error_response(400, "bad_request", f"请求体不是有效的 JSON / malformed JSON body: {detail}".rstrip(": "))
+    errs = translate_request_errors(raw)
+    failed = ValidationFailed(errs)
+    return error_response(422, "validation_error", failed.message, failed.field, errs)
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "请求无效 / bad request"),
+    404: ("not_found", "未找到该地址 / no such path"),
+    405: ("method_not_allowed", "不支持该请求方法 / method not allowed"),
+    413: ("payload_too_large", "请求体过大 / request body too large"),
+    503: ("not_ready", "服务暂不可用 / service unavailable"),
+}
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code, message = _HTTP_CODES.get(exc.status_code, ("http_error", ""))
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    if detail and detail not in message and exc.status_code not in (404, 405):
+        message = f"{message}: {detail}" if message else detail
+    return error_response(exc.status_code, code, message or str(exc.status_code), headers=getattr(exc, "headers", None))
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "服务器内部错误 / internal server error")
+
+
+# -- body size limit -----------------------------------------------------------------------------
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``max_bytes`` with 413 ``payload_too_large``: at once when the
+    Content-Length says so, else as soon as the streamed body passes the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, send: Send) -> None:
+        mb = self.max_bytes / (1024 * 1024)
+        resp = error_response(413, "payload_too_large",
+                              f"请求体过大（上限 {mb:g} MB）/ request body too large (limit {mb:g} MB)")
+        await send({"type": "http.response.start", "status": 413, "headers": resp.raw_headers})
+        await send({"type": "http.response.body", "body": resp.body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        too_large = False
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _TooLarge()
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if too_large:  # whatever the app makes of the cut-off body, the answer is 413
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not started:
+            await self._refuse(send)
+
+
+# -- the app -------------------------------------------------------------------------------------
+def _warm(app: FastAPI, engine: MatchEngine) -> None:
+    start = time.perf_counter()
+    try:
+        sizes = engine.warm()
+    except Exception as e:  # reported by /readyz; the process stays up for /healthz and fixes
+        log.exception("loading the indexes failed")
+        app.state.warm_error = f"{type(e).__name__}: {e}"
+        return
+    app.state.warm_seconds = round(time.perf_counter() - start, 3)
+    app.state.ready.set()
+    log.info("indexes ready in %.1f s: %s", app.state.warm_seconds, sizes)
+
+
+def _include_console(app: FastAPI) -> None:
+    """The station web console (``api/routes/console.py``), when present: its ``router`` is
+    included and its ``setup(app)``, if any, is called (e.g. to mount static files)."""
+    if importlib.util.find_spec("api.routes.console") is None:
+        return
+    console = importlib.import_module("api.routes.console")
+    router = getattr(console, "router", None)
+    if router is not None:
+        app.include_router(router)
+    setup = getattr(console, "setup", None)
+    if callable(setup):
+        setup(app)
+
+
+def open_engine(settings: Settings) -> MatchEngine:
+    """``MatchEngine.open`` for a ready settings object (its ``encoder`` keyword means a loaded
+    encoder, so the settings are handed over whole instead of as keywords)."""
+    from matcher.store import Store
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return MatchEngine(settings, Store.open(settings.resolved_database_url))
+
+
+def create_app(settings: Settings | None = None, engine: MatchEngine | None = None) -> FastAPI:
+    """Build the API. With ``engine`` the app uses it and leaves it open at shutdown (the caller
+    owns it); without, it opens one from ``settings`` (default: the environment) in its lifespan."""
+    if settings is None:
+        settings = engine.settings if engine is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = app.state
+        state.ready = threading.Event()
+        state.warm_error = None
+        state.warm_seconds = None
+        owned = engine is None
+        eng = await run_in_threadpool(open_engine, settings) if owned else engine
+        state.engine = eng
+        warm = threading.Thread(target=_warm, args=(app, eng), name="matcher-warm", daemon=True)
+        warm.start()
+        try:
+            yield
+        finally:
+            warm.join(timeout=30)
+            state.engine = None
+            if owned:
+                await run_in_threadpool(eng.close)
+
+    app = FastAPI(
+        title="河北基层就业服务岗位匹配 / Hebei job matcher",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = None
+    app.state.ready = threading.Event()
+    app.state.warm_error = None
+    app.state.warm_seconds = None
+    app.state.metrics = Metrics()
+
+    app.add_exception_handler(MatcherError, _matcher_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)
+
+    # The last added runs first: metrics see every request, 413s included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=int(settings.max_upload_mb * 1024 * 1024))
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+
+    from api.routes import digests, employers, health, jobs, matches, referrals, seekers, stations, stats
+
+    for module in (health, jobs, seekers, employers, stations, referrals, matches, stats, digests):
+        app.include_router(module.router)
+    _include_console(app)
+    return app
+
+
+def _version() -> str:
+    from matcher import __version__
+
+    return __version__

@@ -1,0 +1,227 @@
+"""Referrals (推荐 → 面试 → 录用 / 未录用): creating one and moving it along.
+
+Allowed moves: ``recommended`` → ``interviewing | hired | rejected | withdrawn``;
+``interviewing`` → ``hired | rejected | withdrawn``. ``hired``, ``rejected`` and ``withdrawn`` are
+final: an outcome is kept for good (a referral is withdrawn, never deleted).
+
+``hired`` also sets the seeker's status to ``employed`` and takes one from the job's headcount; the
+last place sets the job to ``filled`` (a job record keeps ``headcount >= 1``, so a filled job keeps
+its last headcount of 1). The referral, the seeker and the job are written in ONE transaction; then
+the engine's indexes follow (an employed seeker and a filled job stop being matched).
+
+The rules are pure functions (:func:`check_transition`, :func:`apply_update`, :func:`hire_effects`);
+:func:`create_referral` and :func:`transition_referral` add the store reads and writes.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from matcher.errors import FieldError, MatcherError, NotFoundError, ValidationFailed
+from matcher.vocab import REFERRAL_STATUS_ZH, JobStatus, ReferralStatus, SeekerStatus
+
+RS = ReferralStatus
+
+ALLOWED_MOVES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    RS.recommended: frozenset({RS.interviewing, RS.hired, RS.rejected, RS.withdrawn}),
+    RS.interviewing: frozenset({RS.hired, RS.rejected, RS.withdrawn}),
+    RS.hired: frozenset(),
+    RS.rejected: frozenset(),
+    RS.withdrawn: frozenset(),
+}
+FINAL = frozenset({RS.hired, RS.rejected, RS.withdrawn})
+ACTIVE = frozenset({RS.recommended, RS.interviewing})
+
+
+class Conflict(MatcherError):
+    """The request is valid but clashes with the records' current state (HTTP 409)."""
+
+    code = "conflict"
+
+
+def new_referral_id() -> str:
+    return "R" + uuid.uuid4().hex[:12].upper()
+
+
+def _zh(status: ReferralStatus | str) -> str:
+    return REFERRAL_STATUS_ZH.get(RS(status), str(status))
+
+
+# -- pure rules ---------------------------------------------------------------------------------
+def check_transition(current: ReferralStatus | str, new: ReferralStatus | str) -> bool:
+    """Whether ``current -> new`` is a move (True) or a same-status update (False).
+
+    Raises :class:`Conflict` when the referral already has its outcome, and
+    :class:`ValidationFailed` (field ``status``) for a move the workflow does not allow."""
+    current, new = RS(current), RS(new)
+    if new == current:
+        return False
+    if current in FINAL:
+        raise Conflict(
+            f"推荐已有结果（{_zh(current)}），不能再改为“{_zh(new)}” / "
+            f"the referral is already {current.value}; it cannot become {new.value}",
+            field="status",
+        )
+    if new not in ALLOWED_MOVES[current]:
+        allowed = "、".join(_zh(s) for s in sorted(ALLOWED_MOVES[current]))
+        raise ValidationFailed([FieldError(
+            "status",
+            f"不能从“{_zh(current)}”改为“{_zh(new)}”（可改为：{allowed}）/ "
+            f"cannot move a referral from {current.value} to {new.value}",
+            value=new.value,
+        )])
+    return True
+
+
+def apply_update(referral: dict[str, Any], changes: dict[str, Any], today: date) -> tuple[dict[str, Any], bool]:
+    """The referral after ``changes`` (any of status, outcome, notes, interview_at, decided_at;
+    keys present are applied, even as None) and whether its status moved. Dates the workflow
+    implies are filled in: ``interview_at`` on interviewing, ``decided_at`` on an outcome."""
+    out = dict(referral)
+    current = RS(out.get("status") or RS.recommended)
+    new = RS(changes["status"]) if changes.get("status") is not None else current
+    moved = check_transition(current, new)
+    for key in ("outcome", "notes", "interview_at", "decided_at"):
+        if key in changes:
+            value = changes[key]
+            out[key] = value.isoformat() if isinstance(value, date) else value
+    out["status"] = new.value
+    if moved:
+        if new == RS.interviewing and not out.get("interview_at"):
+            out["interview_at"] = today.isoformat()
+        if new in FINAL and not changes.get("decided_at"):
+            out["decided_at"] = today.isoformat()
+    return out, moved
+
+
+def hire_effects(seeker: dict[str, Any] | None, job: dict[str, Any] | None) -> tuple[dict | None, dict | None]:
+    """The seeker and job records after a hire (None where nothing changes or the record is gone)."""
+    new_seeker = None
+    if seeker is not None and seeker.get("status") != SeekerStatus.employed:
+        new_seeker = {**seeker, "status": SeekerStatus.employed.value}
+    new_job = None
+    if job is not None and job.get("status", JobStatus.open) == JobStatus.open:
+        headcount = int(job.get("headcount") or 1)
+        if headcount > 1:
+            new_job = {**job, "headcount": headcount - 1}
+        else:  # the last place: headcount stays at its floor of 1
+            new_job = {**job, "status": JobStatus.filled.value}
+    return new_seeker, new_job
+
+
+# -- store reads and writes ---------------------------------------------------------------------
+_fallback_lock = threading.RLock()
+
+
+@contextmanager
+def _engine_lock(engine) -> Iterator[None]:
+    with getattr(engine, "_lock", None) or _fallback_lock:
+        yield
+
+
+def _read(conn, kind: str, record_id: str) -> dict[str, Any] | None:
+    from sqlalchemy import select
+
+    from matcher.store.schema import TABLES
+
+    table = TABLES[kind]
+    row = conn.execute(select(table.c.data).where(table.c.id == record_id, table.c.deleted.is_(False))).first()
+    return None if row is None else dict(row.data)
+
+
+def _not_found(kind: str, record_id: str, field: str) -> NotFoundError:
+    err = NotFoundError(kind, record_id)
+    err.field = field
+    return err
+
+
+def create_referral(engine, *, seeker_id: str, job_id: str, station_id: str | None = None,
+                    notes: str | None = None, referral_id: str | None = None,
+                    today: date | None = None) -> dict[str, Any]:
+    """Refer a stored seeker to a stored, open job (status ``recommended``, dated today).
+
+    The station defaults to the seeker's. Conflicts: the id exists, the job is not open, or the
+    seeker already has an active referral to this job."""
+    from matcher.engine import coerce_records
+
+    store = engine.store
+    today = today or date.today()
+    with _engine_lock(engine):
+        seeker = store.get_dicts("seeker", [seeker_id]).get(seeker_id)
+        if seeker is None:
+            raise _not_found("seeker", seeker_id, "seeker_id")
+        job = store.get_dicts("job", [job_id]).get(job_id)
+        if job is None:
+            raise _not_found("job", job_id, "job_id")
+        if job.get("status", "open") != JobStatus.open:
+            raise Conflict(f"岗位 {job_id} 已不在招聘（{job.get('status')}）/ job {job_id} is not open", field="job_id")
+        if station_id and store.find("station", station_id) is None:
+            raise _not_found("station", station_id, "station_id")
+        active, _ = store.list("referral", limit=1, seeker_id=seeker_id, job_id=job_id,
+                               status=[s.value for s in ACTIVE])
+        if active:
+            raise Conflict(
+                f"该求职者已推荐到此岗位（推荐编号 {active[0]['id']}）/ "
+                f"seeker {seeker_id} already has an open referral to job {job_id}: {active[0]['id']}",
+                field="job_id",
+            )
+        rid = referral_id or new_referral_id()
+        if store.get_dicts("referral", [rid]):
+            raise Conflict(f"推荐编号 {rid} 已存在 / referral {rid} already exists", field="id")
+        record = coerce_records("referral", [{
+            "id": rid, "seeker_id": seeker_id, "job_id": job_id,
+            "station_id": station_id or seeker.get("station_id"),
+            "status": RS.recommended.value, "notes": notes, "referred_at": today.isoformat(),
+        }])[0]
+        store.upsert("referral", [record])
+        return record.to_dict()
+
+
+def transition_referral(engine, referral_id: str, changes: dict[str, Any], *,
+                        today: date | None = None) -> dict[str, Any]:
+    """Apply a progress update; on ``hired``, update the seeker and the job in the same transaction."""
+    from matcher.engine import coerce_records
+
+    store = engine.store
+    today = today or date.today()
+    touched: list[str] = []
+    with _engine_lock(engine):
+        with store.engine.begin() as conn:
+            current = _read(conn, "referral", referral_id)
+            if current is None:
+                raise NotFoundError("referral", referral_id)
+            updated, moved = apply_update(current, changes, today)
+            writes: list[tuple[str, dict[str, Any]]] = [("referral", updated)]
+            if moved and updated["status"] == RS.hired:
+                seeker, job = hire_effects(_read(conn, "seeker", current["seeker_id"]),
+                                           _read(conn, "job", current["job_id"]))
+                if seeker is not None:
+                    writes.append(("seeker", seeker))
+                if job is not None:
+                    writes.append(("job", job))
+            records = [(kind, coerce_records(kind, [data])[0]) for kind, data in writes]  # validate all first
+            for kind, rec in records:
+                store.upsert(kind, [rec], conn=conn)
+                if kind != "referral":
+                    touched.append(kind)
+            updated = records[0][1].to_dict()
+        for kind in touched:  # indexes follow the committed change
+            engine._after_write(kind, False)
+    return updated
+
+
+def withdraw_referral(engine, referral_id: str, *, today: date | None = None) -> dict[str, Any]:
+    """Withdraw an active referral (what "delete" means for a referral); a no-op when already
+    withdrawn; a :class:`Conflict` when it already has an outcome."""
+    store = engine.store
+    current = store.get_dicts("referral", [referral_id]).get(referral_id)
+    if current is None:
+        raise NotFoundError("referral", referral_id)
+    if current.get("status") == RS.withdrawn:
+        return current
+    return transition_referral(engine, referral_id, {"status": RS.withdrawn.value}, today=today)

@@ -1,0 +1,384 @@
+"""End to end: the station web console in headless Chromium against the real app.
+
+The real FastAPI app runs under uvicorn in a background thread on a free localhost port, on a
+temporary SQLite home holding a small Hebei dataset (one station, a few located jobs, a few
+seekers), with the session's real encoder. Chromium (Debian's ``chromium`` + ``chromium-driver``,
+driven by Selenium) then works the console as station staff would:
+
+pick the station -> find a seeker by name -> read the ranked, explained matches -> 推荐 (a
+referral is recorded) -> 录用 (hired) -> the API shows the referral hired and the seeker employed.
+
+Skips with a reason when Chromium, chromedriver or selenium is missing. Screenshots go to the
+test's tmp dir, or to ``$CONSOLE_SCREENSHOT_DIR`` when that is set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+WAIT_S = 60  # first matches embed the query and build caches; generous for a loaded 2-core CI box
+
+TODAY = date.today()
+STATION = {
+    "id": "ST-E2E", "name": "长安区建北街道社区就业服务站", "kind": "community", "region_code": "130102",
+    "address": "石家庄市长安区建北街道建设北大街1号", "lat": 38.050, "lng": 114.520,
+}
+OTHER_STATION = {
+    "id": "ST-E2E-2", "name": "正定县曲阳桥乡村级服务站", "kind": "village", "region_code": "130123",
+    "address": "正定县曲阳桥乡", "lat": 38.10, "lng": 114.58,
+}
+
+
+def _job(id_, title, employer, lat, lng, wage, **kw):
+    return {
+        "id": id_, "title": title, "employer_name": employer, "region_code": kw.pop("region_code", "130102"),
+        "address": kw.pop("address", "石家庄市长安区"), "lat": lat, "lng": lng,
+        "wage_min": wage[0], "wage_max": wage[1], "employment_type": "full_time",
+        "posted_at": (TODAY - timedelta(days=1)).isoformat(), "expires_at": (TODAY + timedelta(days=30)).isoformat(),
+        **kw,
+    }
+
+
+JOBS = [
+    _job("J-weld", "电焊工", "石家庄华北钢构有限公司", 38.062, 114.532, (5000, 7000), headcount=1,
+         skills=["焊工证", "电焊", "气保焊"], description="钢结构车间电焊，持焊工证，有经验者优先"),
+    _job("J-weld2", "二保焊焊工", "石家庄恒达机械厂", 38.071, 114.555, (5500, 7500), headcount=2,
+         skills=["焊工证", "二氧化碳保护焊"], description="机械加工厂招焊工，包午餐"),
+    _job("J-guard", "小区保安", "长安物业服务有限公司", 38.041, 114.503, (3200, 3800), headcount=2,
+         description="小区门岗及巡逻，做二休一"),
+    _job("J-clean", "商场保洁员", "北国商城物业部", 38.055, 114.515, (2800, 3200), headcount=3,
+         description="商场公共区域清洁，上午班或下午班", priority_groups_welcome=["older_4050"]),
+    _job("J-cook", "食堂厨师", "建北小学食堂", 38.083, 114.561, (4500, 5500), headcount=1,
+         description="学校食堂大锅菜，持健康证"),
+    _job("J-tangshan", "电焊工（外地）", "唐山曹妃甸船舶重工", 39.21, 118.45, (7000, 9000), headcount=5,
+         region_code="130209", address="唐山市曹妃甸区", skills=["焊工证", "电焊"]),
+]
+SEEKERS = [
+    {"id": "S-wang", "name": "王小明", "phone": "13800001234", "gender": "male", "birth_date": "1976-05-01",
+     "education": "junior_high", "desired_occupations": ["电焊工"], "skills": ["焊工证", "电焊"],
+     "experience": "在钢构厂做过8年电焊", "region_code": "130102", "address": "长安区建北街道某小区",
+     "lat": 38.052, "lng": 114.522, "area_type": "urban", "priority_groups": ["older_4050"],
+     "station_id": STATION["id"], "consent_to_share": True, "status": "unemployed", "desired_wage_min": 4500},
+    {"id": "S-li", "name": "李娜", "phone": "13900005678", "gender": "female", "birth_date": "1988-03-02",
+     "education": "senior_high", "desired_occupations": ["保洁员"], "skills": ["保洁"],
+     "region_code": "130102", "lat": 38.051, "lng": 114.518, "area_type": "urban",
+     "station_id": STATION["id"], "consent_to_share": True, "status": "unemployed"},
+    {"id": "S-zhang", "name": "张伟", "phone": "13700009999", "gender": "male", "birth_date": "1985-07-09",
+     "desired_occupations": ["保洁员", "保安"], "region_code": "130102", "lat": 38.049, "lng": 114.521,
+     "area_type": "urban", "station_id": STATION["id"], "consent_to_share": False, "status": "unemployed"},
+]
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+def _require_browser():
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.skip(f"headless browser not installed: {', '.join(missing)} missing "
+                    "(apt-get install chromium chromium-driver)")
+    pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, encoder, model_cache):
+    """The real app under uvicorn on 127.0.0.1:<free port>; yields its base URL."""
+    import uvicorn
+
+    from api.app import create_app
+    from matcher.engine import MatchEngine
+
+    home = tmp_path_factory.mktemp("console-home")
+    engine = MatchEngine.open(home=home, encoder=encoder, model_cache=model_cache, sync_interval=0)
+    engine.upsert_stations([STATION, OTHER_STATION])
+    engine.upsert_jobs(JOBS)
+    engine.upsert_seekers(SEEKERS)
+    engine.warm()
+    app = create_app(settings=engine.settings, engine=engine)
+
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, name="console-e2e-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not srv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        yield base
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=15)
+        engine.close()  # the app leaves an engine it was handed open
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    import httpx
+
+    with httpx.Client(base_url=server, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    target = os.environ.get("CONSOLE_SCREENSHOT_DIR")
+    path = Path(target) if target else tmp_path_factory.mktemp("console-screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(server, tmp_path_factory):
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", f"--user-data-dir={profile}", "--window-size=1366,900", "--lang=zh-CN"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
+    driver.set_page_load_timeout(WAIT_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def wait(driver, condition, timeout: float = WAIT_S):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+
+
+def css(driver, selector):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, selector)
+
+
+def css_all(driver, selector):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def visible(selector):
+    def check(driver):
+        found = css_all(driver, selector)
+        return found[0] if found and found[0].is_displayed() else False
+
+    return check
+
+
+def open_console(driver, base):
+    driver.get(f"{base}/console")
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.ready === 'true'"))
+
+
+def choose_station(driver, station_id):
+    from selenium.webdriver.support.ui import Select
+
+    Select(css(driver, "#station-select")).select_by_value(station_id)
+    assert driver.execute_script("return localStorage.getItem('hebei-matcher.console.station')") == station_id
+
+
+def screenshot(driver, path: Path) -> None:
+    """The whole page (the window is grown to the page's height for the shot)."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1366, min(max(900, height + 100), 5000))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(1366, 900)
+
+
+def js_errors(driver, allow: tuple[str, ...] = ()) -> list[str]:
+    """SEVERE browser-console entries (uncaught errors, failed loads) not expected by the test."""
+    return [e["message"] for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" and not any(a in e["message"] for a in allow)]
+
+
+# -- tests ----------------------------------------------------------------------------------------
+def test_console_is_served_offline(server, http):
+    page = http.get("/console")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "岗位匹配工作台" in page.text
+    for asset in ("app.js", "style.css"):
+        r = http.get(f"/console/static/{asset}")
+        assert r.status_code == 200
+        # nothing fetched from outside (the SVG namespace is a name, not a download)
+        assert "https://" not in r.text and "http://" not in r.text.replace("http://www.w3.org/2000/svg", "")
+    assert http.get("/console/static/../routes/console.py").status_code == 404
+
+
+def test_seeker_matches_referral_and_hire(server, http, browser, shots):
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    open_console(d, server)
+    choose_station(d, STATION["id"])
+
+    # the station choice is remembered across visits
+    open_console(d, server)
+    assert css(d, "#station-select").get_attribute("value") == STATION["id"]
+
+    # a seeker is found by the last four digits of the phone, or by name
+    css(d, "#seeker-q").send_keys("5678")
+    css(d, "#seeker-search button[type=submit]").click()
+    wait(d, visible("button.open-seeker[data-id='S-li']"))
+    assert "139****5678" in css(d, "#seeker-results").text
+    css(d, "#seeker-q").clear()
+    css(d, "#seeker-q").send_keys("王小明")
+    css(d, "#seeker-search button[type=submit]").click()
+    wait(d, visible("button.open-seeker[data-id='S-wang']")).click()
+    wait(d, visible("#seeker-detail"))
+    assert css(d, "#seeker-name").text == "王小明"
+    assert css(d, "#seeker-status").get_attribute("data-status") == "unemployed"
+
+    # ranked matches with score, title, employer, wage, distance and Chinese reasons
+    wait(d, lambda drv: len(css_all(drv, "#match-list li.match")) >= 3)
+    first = css_all(d, "#match-list li.match")[0]
+    assert first.get_attribute("data-job") in ("J-weld", "J-weld2")
+    text = first.text
+    assert "焊" in text and "月薪" in text and "公里" in text
+    reasons = first.find_elements("css selector", "ul.reasons li")
+    assert reasons and all(r.text.strip() for r in reasons)
+    assert float(first.find_element("css selector", ".score-value").text) > 0
+    # the distance view drew the seeker and the located jobs
+    wait(d, lambda drv: len(css_all(drv, "#distance-view svg g.job-dot")) >= 3)
+    screenshot(d, shots / "console_matches.png")
+
+    # 推荐: a referral is recorded for the welding job
+    css(d, "#match-list button.refer[data-job='J-weld']").click()
+    row = wait(d, visible("#referral-list tr.referral[data-job='J-weld']"))
+    assert row.get_attribute("data-status") == "recommended"
+    wait(d, lambda drv: css(drv, "#match-list button.refer[data-job='J-weld']").get_attribute("disabled") is not None)
+    referrals = http.get("/v1/referrals", params={"seeker_id": "S-wang"}).json()["data"]
+    assert [(r["job_id"], r["status"], r.get("station_id")) for r in referrals] == [
+        ("J-weld", "recommended", STATION["id"])]
+
+    # 录用: record the outcome
+    Select(row.find_element("css selector", "select.ref-status")).select_by_value("hired")
+    row.find_element("css selector", "input.ref-outcome").send_keys("月薪6000元，下周一上岗")
+    row.find_element("css selector", "button.ref-save").click()
+    wait(d, visible("#referral-list tr.referral[data-job='J-weld'][data-status='hired']"))
+    wait(d, lambda drv: css(drv, "#seeker-status").get_attribute("data-status") == "employed")
+    assert "已就业" in css(d, "#seeker-status").text
+    screenshot(d, shots / "console_hired.png")
+
+    # ... and the API agrees: referral hired, seeker employed, the one-place job filled
+    ref = http.get(f"/v1/referrals/{referrals[0]['id']}").json()
+    assert ref["status"] == "hired" and ref["outcome"] == "月薪6000元，下周一上岗" and ref.get("decided_at")
+    assert http.get("/v1/seekers/S-wang").json()["status"] == "employed"
+    assert http.get("/v1/jobs/J-weld").json()["status"] == "filled"
+
+    # the print view: the match list and a print header, no controls
+    d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert css(d, "#print-head").is_displayed() and STATION["name"] in css(d, "#print-head").text
+        assert not css(d, ".topbar").is_displayed() and not css(d, "#referral-list").is_displayed()
+        assert not css_all(d, "#match-list button.refer")[0].is_displayed()
+        assert not css(d, "#seeker-facts").is_displayed()  # no phone or assistance group on paper
+        assert css_all(d, "#match-list li.match")[0].is_displayed()
+        screenshot(d, shots / "console_print.png")
+    finally:
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+    assert js_errors(d) == []
+
+
+def test_job_form_errors_and_masked_candidates(server, http, browser, shots):
+    d = browser
+    open_console(d, server)
+    choose_station(d, STATION["id"])
+    css(d, "#tab-jobs").click()
+    wait(d, visible("#panel-jobs"))
+    css(d, "#btn-new-job").click()
+    wait(d, visible("#job-form"))
+
+    # a job without a title and with a non-numeric wage: the API's bilingual errors sit by the fields
+    css(d, "#job-wage_min").send_keys("三千")
+    css(d, "#btn-save-job").click()
+    title_error = wait(d, visible("#job-err-title"))
+    assert "必填" in title_error.text or "required" in title_error.text
+    assert css(d, "#job-title").get_attribute("aria-invalid") == "true"
+    assert css(d, "#job-err-wage_min").text.strip()
+    screenshot(d, shots / "console_job_errors.png")
+
+    # fix it and post: the station's position and region are pre-filled
+    css(d, "#job-title").send_keys("超市保洁员")
+    css(d, "#job-employer_name").send_keys("建北惠民超市")
+    css(d, "#job-wage_min").clear()
+    css(d, "#job-wage_min").send_keys("2800")
+    css(d, "#job-wage_max").send_keys("3300")
+    css(d, "#job-description").send_keys("超市卖场日常保洁，白班")
+    css(d, "#btn-save-job").click()
+    wait(d, lambda drv: css(drv, "#job-id").get_attribute("readonly") is not None and css(drv, "#job-id").get_attribute("value"))
+    job_id = css(d, "#job-id").get_attribute("value")
+    job = http.get(f"/v1/jobs/{job_id}").json()
+    assert job["title"] == "超市保洁员" and job["wage_min"] == 2800 and job["lat"] == STATION["lat"]
+
+    # nearby candidates: masked (surname only), never the phone; no seeker without consent
+    css(d, "#btn-job-candidates").click()
+    wait(d, lambda drv: len(css_all(drv, "#candidate-list tr.candidate")) >= 1)
+    table = css(d, "#candidate-list").text
+    assert "李*" in table
+    assert "李娜" not in table and "13900005678" not in table and "5678" not in table
+    assert "张" not in table  # no consent: never offered to an employer
+    screenshot(d, shots / "console_candidates.png")
+    assert js_errors(d, allow=("status of 422",)) == []  # the refused first save, on purpose
+
+
+def test_digest_panel(server, browser, shots):
+    d = browser
+    open_console(d, server)
+    choose_station(d, STATION["id"])
+    css(d, "#tab-digest").click()
+    wait(d, lambda drv: css_all(drv, "#digest-body .digest-summary") or "还没有准备好" in css(drv, "#digest-body").text)
+    body = css(d, "#digest-body").text
+    assert "还没有准备好" not in body, body
+    assert "就业圈" in body and "圈内在招岗位" in body
+    assert "李娜" in body  # seekers of the station's ledger with their best matches
+    href = css(d, "#digest-html").get_attribute("href")
+    assert "format=html" in href and f"station_id={STATION['id']}" in href
+    screenshot(d, shots / "console_digest.png")
+
+    # digests not built yet (503 not_ready): a friendly message instead of an error
+    d.execute_script("""
+        const real = window.fetch;
+        window.fetch = (url, init) => String(url).includes('/v1/digests')
+            ? Promise.resolve(new Response(JSON.stringify({code: 'not_ready', message: '服务暂不可用 / not ready'}),
+                                           {status: 503, headers: {'Content-Type': 'application/json'}}))
+            : real(url, init);""")
+    css(d, "#digest-form button[type=submit]").click()
+    wait(d, lambda drv: "还没有准备好" in css(drv, "#digest-body").text)
+    assert not css(d, "#digest-html").is_displayed()
+    assert js_errors(d, allow=("status of 503",)) == []
