@@ -382,3 +382,183 @@ def test_digest_panel(server, browser, shots):
     wait(d, lambda drv: "还没有准备好" in css(drv, "#digest-body").text)
     assert not css(d, "#digest-html").is_displayed()
     assert js_errors(d, allow=("status of 503",)) == []
+
+
+# -- 统计 ------------------------------------------------------------------------------------------
+WAGE_BANDS = (("lt_3000", None, 3000), ("3000_4999", 3000, 5000), ("5000_6999", 5000, 7000), ("7000_plus", 7000, None))
+
+
+def _band(job) -> str:
+    wage = job.get("wage_min") if job.get("wage_min") is not None else job.get("wage_max")
+    if wage is None:
+        return "unspecified"
+    return next(key for key, lo, hi in WAGE_BANDS if (lo is None or wage >= lo) and (hi is None or wage < hi))
+
+
+def _expected_stats(http, prefix: str) -> dict:
+    """The 统计 tab's numbers for the area ``prefix``, counted here from the fixture data above.
+
+    The earlier tests of this module change a few records (a seeker hired, a job filled, a job posted
+    from the form, one referral): the current status of the fixture's records, the jobs posted since
+    and the referrals are read back from the API, so the count holds run alone or after them."""
+    from collections import Counter
+
+    seekers = [{**s, "status": http.get(f"/v1/seekers/{s['id']}").json()["status"]}
+               for s in SEEKERS if s["region_code"].startswith(prefix)]
+    jobs = [{**j, "status": http.get(f"/v1/jobs/{j['id']}").json()["status"]}
+            for j in JOBS if j["region_code"].startswith(prefix)]
+    fixture_ids = {j["id"] for j in JOBS}
+    jobs += [j for j in http.get("/v1/jobs", params={"region_code": prefix, "limit": 200}).json()["data"]
+             if j["id"] not in fixture_ids]
+    seeker_ids, job_ids = {s["id"] for s in seekers}, {j["id"] for j in jobs}
+    referrals = [r for r in http.get("/v1/referrals", params={"limit": 200}).json()["data"]
+                 if r["seeker_id"] in seeker_ids or r["job_id"] in job_ids]
+    open_jobs = [j for j in jobs if j.get("status", "open") == "open"]
+    groups, groups_active = Counter(), Counter()
+    for s in seekers:
+        for g in s.get("priority_groups") or ["none"]:
+            groups[g] += 1
+            groups_active[g] += s["status"] != "employed"
+    stations = [t for t in (STATION, OTHER_STATION) if t["region_code"].startswith(prefix)]
+    return {
+        "seekers": len(seekers),
+        "seekers_by_status": Counter(s["status"] for s in seekers),
+        "priority": groups, "priority_active": groups_active,
+        "open_jobs": len(open_jobs),
+        "open_headcount": sum(j.get("headcount") or 1 for j in open_jobs),
+        "welding_jobs": sum("焊" in j["title"] for j in open_jobs),
+        "wage_bands": Counter(_band(j) for j in open_jobs),
+        "wage_heads": Counter({b: sum(j.get("headcount") or 1 for j in open_jobs if _band(j) == b)
+                               for b in {_band(j) for j in open_jobs}}),
+        "referrals": len(referrals),
+        "referrals_by_status": Counter(r["status"] for r in referrals),
+        "stations": {t["id"]: {
+            "seekers": sum(s.get("station_id") == t["id"] for s in seekers),
+            "referrals": sum(r.get("station_id") == t["id"] for r in referrals),
+            "hires": sum(r.get("station_id") == t["id"] and r["status"] == "hired" for r in referrals),
+        } for t in stations},
+    }
+
+
+def stat_cell(driver, block: str, key: str, field: str = "count") -> str:
+    return css(driver, f"#stats-{block} tr[data-key='{key}'] td[data-field='{field}']").text
+
+
+def stat_keys(driver, block: str) -> list[str]:
+    return [tr.get_attribute("data-key") for tr in css_all(driver, f"#stats-{block} tbody tr")]
+
+
+def bar_shares(driver, block: str) -> list[float]:
+    """Each row's first bar as a share of its track (what the eye sees), measured in the page."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll(arguments[0] + ' tbody tr')).map(tr => {
+            const track = tr.querySelector('.bar-track'), bar = track.querySelector('.bar');
+            return bar.getBoundingClientRect().width / track.getBoundingClientRect().width;
+        });""", f"#stats-{block}")
+
+
+def test_stats_panel(server, http, browser, shots):
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    open_console(d, server)
+    choose_station(d, STATION["id"])
+    css(d, "#tab-stats").click()
+    wait(d, visible("#panel-stats"))
+    assert d.execute_script("return location.hash") == "#stats"
+
+    # the range: the station's county by default, then its city and the province (a 6-digit station
+    # has no township); the page asks the API for the prefix itself ("1301", not "130100")
+    region = Select(css(d, "#stats-region"))
+    assert [o.get_attribute("value") for o in region.options] == ["130102", "1301", "13"]
+    assert region.first_selected_option.get_attribute("value") == "130102"
+    wait(d, lambda drv: "长安区" in css(drv, "#stats-title").text)
+    wait(d, visible("#stats-stations table"))
+    assert "长安区" in region.first_selected_option.text  # the option learnt the region's name
+
+    # totals and every table, against the fixture's records
+    want = _expected_stats(http, "130102")
+    assert want["seekers"] == 3 and want["open_jobs"] >= 4  # the fixture: 3 seekers, 5 jobs in 长安区
+    assert css(d, "[data-total='seekers']").text == str(want["seekers"])
+    assert css(d, "[data-total='open_jobs']").text == str(want["open_jobs"])
+    assert css(d, "[data-total='referrals']").text == str(want["referrals"])
+    assert css(d, "[data-total='stations']").text == "1"
+
+    assert stat_keys(d, "seeker-status") == ["unemployed", "employed", "seeking"]
+    for status in ("unemployed", "employed", "seeking"):
+        assert stat_cell(d, "seeker-status", status) == str(want["seekers_by_status"][status]), status
+    assert "未就业" in css(d, "#stats-seeker-status").text
+
+    assert sorted(stat_keys(d, "priority")) == sorted(want["priority"])  # groups with nobody are left out
+    for group, n in want["priority"].items():
+        assert stat_cell(d, "priority", group) == str(n), group
+        assert stat_cell(d, "priority", group, "active") == str(want["priority_active"][group]), group
+    assert "“4050”人员" in css(d, "#stats-priority").text and "非就业困难人员" in css(d, "#stats-priority").text
+
+    occupations = stat_keys(d, "occupation")
+    assert 1 <= len(occupations) <= 11  # the top 10 (+ 其他)
+    assert sum(int(stat_cell(d, "occupation", k)) for k in occupations) == want["open_jobs"]
+    assert sum(int(stat_cell(d, "occupation", k, "headcount")) for k in occupations) == want["open_headcount"]
+    welding = next(tr for tr in css_all(d, "#stats-occupation tbody tr")
+                   if tr.find_element("css selector", "th").text == "焊工")
+    assert welding.find_element("css selector", "td[data-field='count']").text == str(want["welding_jobs"])
+
+    assert stat_keys(d, "wage") == ["lt_3000", "3000_4999", "5000_6999", "7000_plus", "unspecified"]
+    for band in stat_keys(d, "wage"):
+        assert stat_cell(d, "wage", band) == str(want["wage_bands"][band]), band
+        assert stat_cell(d, "wage", band, "headcount") == str(want["wage_heads"][band]), band
+    assert "3000元以下" in css(d, "#stats-wage").text and "/ under" not in css(d, "#stats-wage").text
+
+    if want["referrals"]:
+        for status, n in want["referrals_by_status"].items():
+            assert stat_cell(d, "referrals", status) == str(n), status
+    else:
+        assert "还没有推荐记录" in css(d, "#stats-referrals").text
+
+    # per township: the fixture codes everything at the county level only
+    assert stat_keys(d, "regions") == ["unspecified"]
+    assert stat_cell(d, "regions", "unspecified", "seekers") == str(want["seekers"])
+    assert stat_cell(d, "regions", "unspecified", "open_jobs") == str(want["open_jobs"])
+
+    assert stat_keys(d, "stations") == [STATION["id"]]
+    for field, n in want["stations"][STATION["id"]].items():
+        assert stat_cell(d, "stations", STATION["id"], field) == str(n), field
+    assert "本站" in css(d, f"#stats-stations tr[data-key='{STATION['id']}'] th").text
+
+    # the bars are drawn to scale: the largest row fills its track, an empty row draws nothing
+    shares = bar_shares(d, "seeker-status")
+    counts = [want["seekers_by_status"][k] for k in ("unemployed", "employed", "seeking")]
+    for share, n in zip(shares, counts, strict=True):
+        assert abs(share - n / max(counts)) < 0.02, (shares, counts)
+    # accessible: the range select has its label, the bars are hidden from screen readers (the numbers are in the table)
+    assert css(d, "label[for='stats-region']").text == "统计范围"
+    assert all(td.get_attribute("aria-hidden") == "true" for td in css_all(d, "#stats-body td.bar-cell"))
+    screenshot(d, shots / "console_stats.png")
+
+    # the city: one row per county, both stations
+    region.select_by_value("1301")
+    wait(d, lambda drv: "石家庄市" in css(drv, "#stats-title").text)
+    wait(d, visible("#stats-stations table"))
+    city = _expected_stats(http, "1301")
+    assert stat_keys(d, "regions") == ["130102", "130123"]
+    assert stat_cell(d, "regions", "130102", "seekers") == str(city["seekers"])
+    assert stat_cell(d, "regions", "130123", "seekers") == "0"
+    assert stat_cell(d, "regions", "130123", "stations") == "1"
+    assert "正定县" in css(d, "#stats-regions").text
+    assert sorted(stat_keys(d, "stations")) == sorted(city["stations"])
+    for sid, fields in city["stations"].items():
+        for field, n in fields.items():
+            assert stat_cell(d, "stations", sid, field) == str(n), (sid, field)
+    screenshot(d, shots / "console_stats_city.png")
+
+    # print: a header with the station and the range, the tables, no controls
+    d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert css(d, "#stats-print-head").is_displayed()
+        assert STATION["name"] in css(d, "#stats-print-head").text and "石家庄市" in css(d, "#stats-print-head").text
+        assert not css(d, "#stats-form").is_displayed() and not css(d, ".tabs").is_displayed()
+        assert css(d, "#stats-stations table").is_displayed()
+        screenshot(d, shots / "console_stats_print.png")
+    finally:
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert js_errors(d) == []

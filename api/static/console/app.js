@@ -64,7 +64,9 @@
     jobs: new Map(),        // job id -> job record (cache for titles and coordinates)
     editingJob: null,       // the stored job being edited (null: a new job)
     savedJobId: null,
-    digestLoadedFor: null
+    digestLoadedFor: null,
+    statsLoadedFor: null,   // "<station>|<region prefix>" of the statistics on screen
+    regionNames: {}         // region prefix -> its name (learnt from /v1/stats answers)
   };
 
   // ---- small helpers --------------------------------------------------------------------------
@@ -203,7 +205,7 @@
   }
 
   // ---- tabs -------------------------------------------------------------------------------------
-  var TABS = ['seekers', 'jobs', 'digest'];
+  var TABS = ['seekers', 'jobs', 'digest', 'stats'];
 
   function showTab(name, focus) {
     if (TABS.indexOf(name) < 0) name = 'seekers';
@@ -217,6 +219,7 @@
     if (focus) $('#tab-' + name).focus();
     if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
     if (name === 'digest') maybeLoadDigest();
+    if (name === 'stats') maybeLoadStats();
   }
 
   function initTabs() {
@@ -284,6 +287,9 @@
     updatePrintHead();
     state.digestLoadedFor = null;
     if (!$('#panel-digest').hidden) maybeLoadDigest();
+    fillStatsRegions();
+    state.statsLoadedFor = null;
+    if (!$('#panel-stats').hidden) maybeLoadStats();
   }
 
   function initStations() {
@@ -1047,6 +1053,281 @@
     }
   }
 
+
+  // ---- statistics -------------------------------------------------------------------------------
+  // GET /v1/stats for a region-code prefix (2/4/6/9 digits: 省/市/县/乡镇) around the chosen station.
+  var STATS_SECTIONS = ['status', 'priority_group', 'occupation', 'wage_band', 'region', 'station'];
+  var STATS_LEVELS = [
+    { len: 9, name: '本乡镇（街道）', child: '村（社区）' },
+    { len: 6, name: '本县（市、区）', child: '乡镇（街道）' },
+    { len: 4, name: '本市', child: '县（市、区）' },
+    { len: 2, name: '全省', child: '市' }
+  ];
+  var STATS_DEFAULT_LEN = 6;
+  var statsSeq = 0;
+
+  function statsScopes() {
+    var st = currentStation();
+    var code = (st && st.region_code) || '';
+    return STATS_LEVELS.filter(function (l) { return code.length >= l.len; }).map(function (l) {
+      return { code: code.slice(0, l.len), name: l.name, child: l.child };
+    });
+  }
+
+  function scopeOf(code) {
+    var all = statsScopes();
+    for (var i = 0; i < all.length; i++) if (all[i].code === code) return all[i];
+    return null;
+  }
+
+  function scopeText(sc) {
+    var name = state.regionNames[sc.code];
+    return sc.name + (name ? '：' + name : '') + '（' + sc.code + '）';
+  }
+
+  function fillStatsRegions() {
+    var sel = $('#stats-region');
+    var scopes = statsScopes();
+    clear(sel);
+    scopes.forEach(function (sc) { sel.appendChild(h('option', { value: sc.code }, scopeText(sc))); });
+    var dflt = scopes.filter(function (sc) { return sc.code.length === STATS_DEFAULT_LEN; })[0] || scopes[0];
+    sel.value = dflt ? dflt.code : '';
+    sel.disabled = !scopes.length;
+    $('#stats-form button[type=submit]').disabled = !scopes.length;
+  }
+
+  function relabelStatsRegions() {
+    Array.prototype.forEach.call($('#stats-region').options, function (o) {
+      var sc = scopeOf(o.value);
+      if (sc) o.textContent = scopeText(sc);
+    });
+  }
+
+  function maybeLoadStats() {
+    var key = state.stationId + '|' + $('#stats-region').value;
+    if (state.statsLoadedFor !== key) loadStats();
+  }
+
+  function loadStats(ev) {
+    if (ev) ev.preventDefault();
+    var seq = ++statsSeq;
+    var box = clear($('#stats-body'));
+    var line = $('#stats-status');
+    var code = $('#stats-region').value;
+    clear($('#stats-print-head'));
+    if (!state.stationId) {
+      state.statsLoadedFor = null;
+      statusLine(line, '请先在页面上方选择服务站，再查看统计。', 'warn');
+      return;
+    }
+    if (!code) {
+      state.statsLoadedFor = null;
+      statusLine(line, '本服务站没有登记区划代码，无法按地区统计。', 'warn');
+      return;
+    }
+    state.statsLoadedFor = state.stationId + '|' + code;
+    var params = new URLSearchParams({ region_code: code, by: STATS_SECTIONS.join(','), top: '10' });
+    statusLine(line, '正在统计…');
+    box.setAttribute('aria-busy', 'true');
+    api('/v1/stats?' + params.toString()).then(function (d) {
+      if (seq !== statsSeq) return;  // a newer request is on its way
+      box.removeAttribute('aria-busy');
+      statusLine(line, '');
+      if (d && d.region_name) { state.regionNames[code] = d.region_name; relabelStatsRegions(); }
+      renderStats(d || {}, scopeOf(code));
+    }).catch(function (err) {
+      if (seq !== statsSeq) return;
+      box.removeAttribute('aria-busy');
+      state.statsLoadedFor = null;
+      statusLine(line, err.status === 503 ? '系统正在准备数据，请稍后点“刷新统计”。' : '统计加载失败：' + err.message,
+        err.status === 503 ? 'warn' : 'error');
+    });
+  }
+
+  // The API's labels are bilingual ("3000元以下 / under 3000"): the console shows the Chinese part.
+  function cnLabel(label) { return label ? String(label).split(' / ')[0] : ''; }
+
+  function numText(n) { return isNum(n) ? n.toLocaleString('zh-CN') : '—'; }
+
+  function pctText(part, whole) {
+    if (!isNum(part) || !isNum(whole) || whole <= 0) return '—';
+    return (Math.round(part / whole * 1000) / 10) + '%';
+  }
+
+  // A bar on a track, its width the value's share of the table's largest value. Pure CSS: the width
+  // is set through the CSSOM (allowed by the page's CSP, unlike a style attribute).
+  function statBar(n, max, cls, title) {
+    var bar = h('span', { class: 'bar ' + cls + (n > 0 ? '' : ' zero') });
+    bar.style.width = (max > 0 && n > 0 ? Math.max(0.5, n / max * 100) : 0).toFixed(1) + '%';
+    return h('span', { class: 'bar-track', title: title + '：' + numText(n) }, bar);
+  }
+
+  /* One statistics block: a heading, a note, and a table (row label, number columns, a bar column).
+   * spec: {id, title, note, head, cols: [{field, title, bar: class|undefined, text: fn|undefined}],
+   *        rows: [{key, label, v: {field: number}, cls}], legend: bool, empty, wide} */
+  function statBlock(spec) {
+    var sec = h('section', { class: 'stat-card' + (spec.wide ? ' wide' : ''), id: 'stats-' + spec.id,
+      'aria-labelledby': 'stats-' + spec.id + '-title' },
+    h('h3', { id: 'stats-' + spec.id + '-title' }, spec.title));
+    if (!spec.rows.length) {
+      sec.appendChild(h('p', { class: 'notice' }, spec.empty || '暂无数据。'));
+      return sec;
+    }
+    var barCols = spec.cols.filter(function (c) { return c.bar; });
+    var max = 0;
+    spec.rows.forEach(function (r) {
+      barCols.forEach(function (c) { if (isNum(r.v[c.field])) max = Math.max(max, r.v[c.field]); });
+    });
+    var tbody = h('tbody');
+    spec.rows.forEach(function (r) {
+      tbody.appendChild(h('tr', { class: r.cls || null, dataset: { key: r.key } },
+        h('th', { scope: 'row' }, r.label),
+        spec.cols.map(function (c) {
+          return h('td', { class: 'num', dataset: { field: c.field } }, c.text ? c.text(r) : numText(r.v[c.field]));
+        }),
+        barCols.length ? h('td', { class: 'bar-cell', 'aria-hidden': 'true' }, barCols.map(function (c) {
+          return statBar(r.v[c.field], max, c.bar, c.title);
+        })) : null));
+    });
+    sec.appendChild(h('table', { class: 'table stat-table' },
+      h('caption', { class: 'sr-only' }, spec.title),
+      h('thead', null, h('tr', null,
+        h('th', { scope: 'col' }, spec.head),
+        spec.cols.map(function (c) { return h('th', { scope: 'col', class: 'num' }, c.title); }),
+        barCols.length ? h('th', { scope: 'col', class: 'bar-cell' }, '图示') : null)),
+      tbody));
+    if (spec.legend && barCols.length > 1) {
+      sec.appendChild(h('p', { class: 'legend bar-legend', 'aria-hidden': 'true' }, barCols.map(function (c) {
+        return [h('span', { class: 'swatch ' + c.bar }), c.title, '　'];
+      })));
+    }
+    if (spec.note) sec.appendChild(h('p', { class: 'hint' }, spec.note));
+    return sec;
+  }
+
+  function countRows(list, label) {
+    return (list || []).map(function (r) {
+      return { key: r.key, label: label(r), v: r };
+    });
+  }
+
+  function renderStats(d, scope) {
+    var box = clear($('#stats-body'));
+    var t = d.totals || {};
+    var st = currentStation();
+    var area = (d.region_name || '') + '（' + (d.region_code || '') + '）';
+    var childName = scope ? scope.child : '下级地区';
+
+    var head = clear($('#stats-print-head'));
+    head.appendChild(h('p', { class: 'print-title' }, (st ? st.name : '公共就业服务站') + ' · 就业服务统计'));
+    head.appendChild(h('p', null, '统计范围：' + area + '　　打印日期：' + todayISO()));
+
+    box.appendChild(h('h2', { class: 'stats-title', id: 'stats-title' },
+      (scope ? scope.name + '：' : '') + (d.region_name || d.region_code || '') + ' 就业服务统计'));
+    function total(key, label, value, sub) {
+      return h('div', { class: 'stat-total' },
+        h('dt', null, label),
+        h('dd', null, h('span', { class: 'big', dataset: { total: key } }, numText(value)), sub ? h('span', { class: 'hint' }, sub) : null));
+    }
+    box.appendChild(h('dl', { class: 'stat-totals', id: 'stats-totals', 'aria-label': '总体情况' },
+      total('seekers', '登记求职者（人）', t.seekers, '待就业 ' + numText(t.active_seekers) + '，就业困难 ' + numText(t.priority_seekers)),
+      total('open_jobs', '在招岗位（个）', t.open_jobs, '共 ' + numText(t.jobs) + ' 个岗位，招 ' + numText(t.open_headcount) + ' 人'),
+      total('referrals', '推荐（次）', t.referrals, '录用 ' + numText(t.hires) + ' 人'),
+      total('stations', '服务站（个）', t.stations, '用人单位 ' + numText(t.employers) + ' 家')));
+
+    var grid = h('div', { class: 'stats-grid' });
+    box.appendChild(grid);
+
+    var seekers = t.seekers || 0;
+    grid.appendChild(statBlock({
+      id: 'seeker-status', title: '求职者 · 按就业状态', head: '就业状态',
+      rows: !seekers ? [] : countRows(d.seekers_by_status, function (r) { return zh('seeker_status', r.key) || cnLabel(r.label); }),
+      cols: [{ field: 'count', title: '人数', bar: 'b-seekers' },
+        { field: 'share', title: '占比', text: function (r) { return pctText(r.v.count, seekers); } }],
+      empty: '该范围内没有登记的求职者。'
+    }));
+
+    var prio = (d.seekers_by_priority_group || []).filter(function (r) { return r.count > 0; });
+    grid.appendChild(statBlock({
+      id: 'priority', title: '求职者 · 按就业困难类别', head: '类别',
+      rows: countRows(prio, function (r) { return r.key === 'none' ? '非就业困难人员' : (ZH.priority[r.key] || cnLabel(r.label) || r.key); })
+        .map(function (r) { if (r.key !== 'none') r.cls = 'prio-row'; return r; }),
+      cols: [{ field: 'count', title: '人数', bar: 'b-prio' }, { field: 'active', title: '其中待就业' }],
+      note: '一人可属多个类别，各类人数之和可能多于求职者总数；未列出的类别为 0 人。',
+      empty: '该范围内没有登记的求职者。'
+    }));
+
+    grid.appendChild(statBlock({
+      id: 'occupation', title: '在招岗位 · 按职业（前 10 位）', head: '职业',
+      rows: countRows(d.jobs_by_occupation, function (r) {
+        if (r.key === 'other') return '其他职业';
+        if (r.key === 'unspecified') return '未识别职业';
+        return cnLabel(r.label) || r.key;
+      }),
+      cols: [{ field: 'count', title: '岗位数', bar: 'b-jobs' }, { field: 'headcount', title: '招聘人数' }],
+      note: '只统计招聘中的岗位；职业按职业编码归类，没有编码的按岗位名称识别。',
+      empty: '该范围内没有招聘中的岗位。'
+    }));
+
+    grid.appendChild(statBlock({
+      id: 'wage', title: '在招岗位 · 按月薪', head: '月薪',
+      rows: (!t.open_jobs ? [] : countRows(d.jobs_by_wage_band, function (r) {
+        return r.key === 'unspecified' ? '未标明' : cnLabel(r.label);
+      })),
+      cols: [{ field: 'count', title: '岗位数', bar: 'b-wage' }, { field: 'headcount', title: '招聘人数' }],
+      note: '按月薪下限归档（未写下限的按上限）。',
+      empty: '该范围内没有招聘中的岗位。'
+    }));
+
+    var refs = t.referrals || 0;
+    grid.appendChild(statBlock({
+      id: 'referrals', title: '推荐 · 按办理结果', head: '状态',
+      rows: !refs ? [] : countRows(d.referrals_by_status, function (r) { return zh('referral_status', r.key) || cnLabel(r.label); }),
+      cols: [{ field: 'count', title: '次数', bar: 'b-refs' },
+        { field: 'share', title: '占比', text: function (r) { return pctText(r.v.count, refs); } }],
+      note: '推荐计入求职者所在地区（求职者不在本范围时计入岗位或服务站所在地区）。',
+      empty: '该范围内还没有推荐记录。'
+    }));
+
+    if (Array.isArray(d.child_regions)) {
+      grid.appendChild(statBlock({
+        id: 'regions', wide: true, legend: true, title: '各' + childName + '情况', head: childName,
+        rows: d.child_regions.map(function (r) {
+          var name = r.code === 'unspecified' ? '未细分到' + childName : (cnLabel(r.name) || r.code);
+          return { key: r.code, label: name + (r.code !== 'unspecified' ? '（' + r.code + '）' : ''), v: r };
+        }),
+        cols: [
+          { field: 'seekers', title: '求职者', bar: 'b-seekers' }, { field: 'active_seekers', title: '待就业' },
+          { field: 'priority_seekers', title: '就业困难' }, { field: 'open_jobs', title: '在招岗位', bar: 'b-jobs' },
+          { field: 'open_headcount', title: '招聘人数' }, { field: 'referrals', title: '推荐' },
+          { field: 'hires', title: '录用' }, { field: 'stations', title: '服务站' }],
+        note: d.child_regions.some(function (r) { return r.code === 'unspecified'; })
+          ? '“未细分”指只登记到本级区划代码、没有更细代码的记录。' : null,
+        empty: '该范围已是最细一级，没有下级地区。'
+      }));
+    }
+
+    if (Array.isArray(d.stations)) {
+      grid.appendChild(statBlock({
+        id: 'stations', wide: true, legend: true, title: '服务站工作情况', head: '服务站',
+        rows: d.stations.map(function (r) {
+          var kind = zh('station_kind', r.kind);
+          var own = st && r.id === st.id;
+          return { key: r.id, cls: own ? 'current' : null, v: r,
+            label: [(r.name || r.id) + (kind ? '（' + kind + '）' : ''), own ? h('span', { class: 'tag own' }, '本站') : null] };
+        }),
+        cols: [
+          { field: 'seekers', title: '服务求职者', bar: 'b-seekers' }, { field: 'priority_seekers', title: '就业困难' },
+          { field: 'referrals', title: '推荐次数', bar: 'b-refs' }, { field: 'interviews', title: '面试' },
+          { field: 'hires', title: '录用', bar: 'b-hires' },
+          { field: 'hire_rate', title: '录用率', text: function (r) { return isNum(r.v.hire_rate) ? pctText(r.v.hire_rate, 1) : '—'; } }],
+        note: '服务求职者指在该站登记的求职者；推荐计入办理推荐的服务站；录用率 = 录用 ÷ 推荐次数。',
+        empty: '该范围内没有服务站。'
+      }));
+    }
+    box.appendChild(h('p', { class: 'hint' }, '统计日期：' + todayISO() + '。数据为系统登记台账的实时汇总。'));
+  }
+
   // ---- start ------------------------------------------------------------------------------------
   function init() {
     $('#seeker-search').addEventListener('submit', searchSeekers);
@@ -1055,6 +1336,10 @@
     $('#digest-form').addEventListener('submit', loadDigest);
     $('#digest-date').value = todayISO();
     $('#digest-date').addEventListener('change', function () { state.digestLoadedFor = null; });
+    $('#stats-form').addEventListener('submit', loadStats);
+    $('#stats-region').addEventListener('change', function () { loadStats(); });
+    $('#btn-print-stats').addEventListener('click', function () { window.print(); });
+    fillStatsRegions();
     initJobForm();
     initTabs();
     initStations().then(function () { document.body.dataset.ready = 'true'; });
