@@ -35,6 +35,27 @@ def _query_codes(q: dict[str, Any], side: str) -> list[tuple[int, int, int, floa
     return [(q["occ4"], q["occ3"], q["occ2"], q["occ_conf"])]
 
 
+def _breakdown(sem, cosine, occ, level, skl, matched, loc, km, minutes, inside, precision, wage, boost,
+               passed) -> dict[str, Any]:
+    """The score breakdown of one match, as the API and CLI show it."""
+    return {
+        "semantic": round(float(sem), 4),
+        "cosine": round(float(cosine), 4),
+        "occupation": round(float(occ), 4),
+        "occupation_level": int(level),
+        "skills": round(float(skl), 4),
+        "matched_skills": matched,
+        "locality": round(float(loc), 4),
+        "distance_km": None if np.isnan(km) else round(km, 2),
+        "travel_minutes": None if np.isnan(minutes) else round(minutes, 1),
+        "inside_circle": bool(inside),
+        "location_precision": int(precision),
+        "wage": round(float(wage), 4),
+        "priority": round(float(boost), 4),
+        "filters_passed": passed,
+    }
+
+
 def _order(score: np.ndarray, located: np.ndarray, k: int, groups: list | None = None, per_group: int = 0) -> np.ndarray:
     """Best first; candidates with no usable location after all located ones. With ``groups``
     (e.g. employers) at most ``per_group`` of one group enter the list while others can fill it,
@@ -142,23 +163,9 @@ def rank_jobs(
         row = int(rows[i])
         km_i = float(km[i])
         minutes = float(measure[i]) if circle.urban else (km_i * loc.detour_factor / q["speed"] * 60 if not np.isnan(km_i) else float("nan"))
-        breakdown = {
-            "semantic": round(float(sem[i]), 4),
-            "cosine": round(float(cosine[i]), 4),
-            "occupation": round(float(occ[i]), 4),
-            "occupation_level": int(level[i]),
-            "skills": round(float(skl[i]), 4),
-            "matched_skills": matched[i],
-            "locality": round(float(loc_score[i]), 4),
-            "distance_km": None if np.isnan(km_i) else round(km_i, 2),
-            "travel_minutes": None if np.isnan(minutes) else round(minutes, 1),
-            "inside_circle": bool(inside[i]),
-            "circle": f"{circle.limit:g}{circle.unit_zh}",
-            "location_precision": int(min(t.prec[row], q["prec"])),
-            "wage": round(float(wage[i]), 4),
-            "priority": round(float(boost[i]), 4),
-            "filters_passed": passed,
-        }
+        breakdown = _breakdown(sem[i], cosine[i], occ[i], level[i], skl[i], matched[i], loc_score[i], km_i, minutes,
+                               inside[i], min(t.prec[row], q["prec"]), wage[i], boost[i], passed)
+        breakdown["circle"] = f"{circle.limit:g}{circle.unit_zh}"
         wish = wishes[which[i]] if 0 <= which[i] < len(wishes) else None
         reasons = [r for r in (
             explain.job_priority_reason(int(welcome_hit[i]), bool(accessible_hit[i]), bool(welfare[i])),
@@ -232,22 +239,8 @@ def rank_seekers(
         row = int(rows[i])
         km_i = float(km[i])
         minutes = km_i * loc.detour_factor / float(t.speed[row]) * 60 if not np.isnan(km_i) else float("nan")
-        breakdown = {
-            "semantic": round(float(sem[i]), 4),
-            "cosine": round(float(cosine[i]), 4),
-            "occupation": round(float(occ[i]), 4),
-            "occupation_level": int(level[i]),
-            "skills": round(float(skl[i]), 4),
-            "matched_skills": matched_skills[i],
-            "locality": round(float(loc_score[i]), 4),
-            "distance_km": None if np.isnan(km_i) else round(km_i, 2),
-            "travel_minutes": None if np.isnan(minutes) else round(minutes, 1),
-            "inside_circle": bool(inside[i]),
-            "location_precision": int(min(t.prec[row], q["prec"])),
-            "wage": round(float(wage[i]), 4),
-            "priority": round(float(boost[i]), 4),
-            "filters_passed": passed,
-        }
+        breakdown = _breakdown(sem[i], cosine[i], occ[i], level[i], skl[i], matched_skills[i], loc_score[i], km_i,
+                               minutes, inside[i], min(t.prec[row], q["prec"]), wage[i], boost[i], passed)
         wishes = t.wishes[row] or ()
         reasons = [r for r in (
             explain.candidate_priority_reason(int(prio[i])),
