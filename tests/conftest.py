@@ -20,6 +20,13 @@ def shared_data_file(name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def shared_data():
+    """``shared_data(name)`` -> path of a reference file, skipping the test when it is absent.
+    (A fixture, because ``from conftest import ...`` is ambiguous with several conftest files.)"""
+    return shared_data_file
+
+
+@pytest.fixture(scope="session")
 def postgres_url():
     """A fresh PostgreSQL database for this test session, or None when no server is configured.
 

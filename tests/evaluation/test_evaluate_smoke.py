@@ -7,14 +7,13 @@ import json
 import math
 
 import pytest
-from conftest import shared_data_file
 
 from evaluation import evaluate as E
 
 
 @pytest.fixture(scope="module")
-def small_result(encoder, model_cache, tmp_path_factory):
-    data = shared_data_file(E.POSTINGS_FILES[0]).parent
+def small_result(encoder, model_cache, tmp_path_factory, shared_data):
+    data = shared_data(E.POSTINGS_FILES[0]).parent
     return E.run(data_dir=data, n_queries=10, n_postings=60, tune=False, priority=True, encoder=encoder,
                  model_cache=model_cache, home=tmp_path_factory.mktemp("eval-home"), log=lambda _msg: None)
 
