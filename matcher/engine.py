@@ -85,6 +85,7 @@ class MatchEngine:
         self._last_sync: dict[str, float] = {}
         self._ranking = None
         self._stations: tuple[int, dict] | None = None
+        self._identity: tuple[str, int] | None = None  # (encoder name, dim) verified without loading it
 
     @classmethod
     def open(cls, home: str | Path | None = None, database_url: str | None = None, *, encoder=None,
@@ -137,6 +138,33 @@ class MatchEngine:
                                          query_threads=self.settings.query_threads,
                                          precision=self.settings.encoder_precision)
         return self._encoder
+
+    @property
+    def encoder_name(self) -> str:
+        """The encoder's identity; known from a verified persisted index without loading the model."""
+        if self._encoder is None and self._identity is not None:
+            return self._identity[0]
+        return self.encoder.name
+
+    @property
+    def dim(self) -> int:
+        if self._encoder is None and self._identity is not None:
+            return self._identity[1]
+        return self.encoder.dim
+
+    def _index_is_current(self, loaded) -> bool:
+        """Was this persisted index made by the configured encoder? Checked from the model's files
+        when the model is not loaded, so serving stored records does not need to load it."""
+        name = (loaded.meta or {}).get("encoder") or ""
+        if self._encoder is not None:
+            return name == self._encoder.name and loaded.dim == self._encoder.dim
+        from matcher.features.encoder import identity_prefix
+
+        prefix = identity_prefix(self.settings.encoder, self.settings.resolved_model_cache)
+        if prefix is None or not (name.startswith(prefix) and name.endswith(f"-{loaded.dim}d")):
+            return False
+        self._identity = (name, loaded.dim)
+        return True
 
     @property
     def ranking(self):
@@ -212,28 +240,27 @@ class MatchEngine:
         from matcher.index.spatial import GridIndex
 
         table = (JobTable if name == "jobs" else SeekerTable)(self.ctx.codes)
-        index = FaissIndex(self.encoder.dim, exact_max=self.settings.exact_index_max)
-        return _Side(name, index, table, GridIndex(), np.zeros((0, self.encoder.dim), dtype=np.float32))
+        index = FaissIndex(self.dim, exact_max=self.settings.exact_index_max)
+        return _Side(name, index, table, GridIndex(), np.zeros((0, self.dim), dtype=np.float32))
 
     def _load_side(self, name: str, show_progress: bool) -> _Side:
         """Feature tables are rebuilt from the store; vectors come from the persisted embeddings,
         so nothing is embedded twice. The FAISS index is loaded when it is valid and current."""
         from matcher.index import IndexCorrupt
 
-        side = self._new_side(name)
         kind = _KIND_OF_SIDE[name]
         loaded = None
         path = self._index_dir(name)
-        if (path / "meta.json").exists() or path.exists():
+        if path.exists():
             try:
                 from matcher.index.faiss_index import FaissIndex
 
                 loaded = FaissIndex.load(path)
-                meta = loaded.meta or {}
-                if meta.get("encoder") != self.encoder.name or loaded.dim != self.encoder.dim:
+                if not self._index_is_current(loaded):
                     loaded = None  # made by another encoder: rebuild
             except (IndexCorrupt, FileNotFoundError, OSError, ValueError):
                 loaded = None
+        side = self._new_side(name)
         if loaded is not None:
             side.index = loaded
             side.seq = int(loaded.meta.get("seq", 0))
@@ -314,7 +341,7 @@ class MatchEngine:
             side.index.add([r["id"] for r in live], vectors)
 
     def _save(self, side: _Side) -> None:
-        side.index.save(self._index_dir(side.kind), meta={"encoder": self.encoder.name, "seq": side.seq,
+        side.index.save(self._index_dir(side.kind), meta={"encoder": self.encoder_name, "seq": side.seq,
                                                           "kind": side.kind})
         side.dirty = False
 
@@ -348,7 +375,7 @@ class MatchEngine:
 
         from matcher.store.schema import embeddings
 
-        enc = self.encoder
+        enc_name, dim = self.encoder_name, self.dim
         hashes = [text_hash(t) for t in texts]
         ids = [r["id"] for r in records]
         known: dict[str, tuple[str, bytes]] = {}
@@ -356,9 +383,9 @@ class MatchEngine:
             for i in range(0, len(ids), 500):
                 chunk = ids[i : i + 500]
                 rows = conn.execute(select(embeddings.c.id, embeddings.c.text_hash, embeddings.c.vector).where(
-                    and_(embeddings.c.kind == kind, embeddings.c.encoder == enc.name, embeddings.c.id.in_(chunk))))
+                    and_(embeddings.c.kind == kind, embeddings.c.encoder == enc_name, embeddings.c.id.in_(chunk))))
                 known.update({r.id: (r.text_hash, r.vector) for r in rows})
-        out = np.zeros((len(records), enc.dim), dtype=np.float32)
+        out = np.zeros((len(records), dim), dtype=np.float32)
         todo: dict[str, list[int]] = {}
         by_hash: dict[str, bytes] = {}
         for i, (rid, h) in enumerate(zip(ids, hashes, strict=True)):
@@ -374,6 +401,7 @@ class MatchEngine:
         missing = [h for h in todo if h not in by_hash]
         if missing:
             first = [todo[h][0] for h in missing]
+            enc = self.encoder
             encode = enc.encode_queries if kind == "seeker" else enc.encode_documents
             vecs = encode([texts[i] for i in first], show_progress=show_progress)
             for h, v in zip(missing, vecs, strict=True):
@@ -386,10 +414,10 @@ class MatchEngine:
                 for j in range(0, len(new_rows), 500):
                     chunk = new_rows[j : j + 500]
                     conn.execute(embeddings.delete().where(and_(
-                        embeddings.c.kind == kind, embeddings.c.encoder == enc.name,
+                        embeddings.c.kind == kind, embeddings.c.encoder == enc_name,
                         embeddings.c.id.in_([c[0] for c in chunk]))))
                     conn.execute(embeddings.insert(), [
-                        {"kind": kind, "id": rid, "encoder": enc.name, "text_hash": h, "vector": v.tobytes()}
+                        {"kind": kind, "id": rid, "encoder": enc_name, "text_hash": h, "vector": v.tobytes()}
                         for rid, h, v in chunk])
         return out
 

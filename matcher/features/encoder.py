@@ -297,6 +297,28 @@ def _as_list(texts: Sequence[str]) -> list[str]:
     return out
 
 
+def identity_prefix(spec: str, cache_dir: Path | str) -> str | None:
+    """The start of the ``name`` the encoder of ``spec`` would have (``label@fingerprint-``),
+    computed from its files without importing torch or loading the model; None when the model
+    folder is not there yet (or the default one is stale). Lets a process that only serves stored
+    records check a persisted index against the configured model cheaply."""
+    spec = (spec or "default").strip()
+    if spec == "default":
+        from matcher.features.e5_builder import is_current
+
+        folder = default_model_dir(Path(cache_dir))
+        try:
+            if not is_current(folder):
+                return None
+        except OSError:
+            return None
+    else:
+        folder = Path(spec)
+        if not (folder / "modules.json").is_file():
+            return None
+    return f"{_label(folder)}@{model_fingerprint(folder)[:8]}-"
+
+
 def default_model_dir(cache_dir: Path) -> Path:
     return Path(cache_dir) / DEFAULT_MODEL_DIRNAME
 

@@ -89,3 +89,15 @@ def test_changed_encoder_is_noticed_and_reembeds(tmp_path, encoder, model_cache)
         matches = e.match_jobs("S", k=3, today=TODAY)
         assert len(matches) == 3
         assert e._sides["jobs"].index.dim == 128
+
+
+def test_stored_records_are_served_without_loading_the_model(tmp_path, encoder, model_cache):
+    """A process that only matches stored records (CLI, digest workers) checks the persisted index
+    against the model's files and never imports torch's model."""
+    with open_engine(tmp_path, encoder, model_cache) as e:
+        e.upsert_jobs(jobs())
+        e.upsert_seekers([SEEKER])
+        expected = [m.id for m in e.match_jobs("S", k=3, today=TODAY)]
+    with MatchEngine.open(home=tmp_path, model_cache=model_cache, sync_interval=0) as e:
+        assert [m.id for m in e.match_jobs("S", k=3, today=TODAY)] == expected
+        assert e._encoder is None and e.encoder_name == encoder.name
