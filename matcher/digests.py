@@ -313,7 +313,7 @@ def run_batch(engine, day: date, out_dir: Path, workers: int = 2, show_progress:
 
     from tqdm import tqdm
 
-    engine.warm()
+    engine.warm(load_encoder=False)
     stations = sorted(s["id"] for s in engine.store.iter_dicts("station"))
     s = engine.settings
     chunk = max(1, min(20, len(stations) // (workers * 4) or 1))

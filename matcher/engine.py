@@ -359,9 +359,13 @@ class MatchEngine:
                 out[name] = len(side.table)
             return out
 
-    def warm(self, show_progress: bool = False) -> dict[str, int]:
-        """Load or build both sides now (the API calls this at start-up)."""
+    def warm(self, show_progress: bool = False, load_encoder: bool = True) -> dict[str, int]:
+        """Load or build both sides now (the API calls this at start-up). ``load_encoder`` also
+        loads the model, so the first ad-hoc profile is not slow; batch jobs over stored records
+        pass False."""
         sizes = {name: len(self._side(name, show_progress).table) for name in ("jobs", "seekers")}
+        if load_encoder:
+            _ = self.encoder
         with self._lock:
             for side in self._sides.values():
                 if side.dirty:
