@@ -40,6 +40,7 @@ def run_demo(home: str | Path | None = None, seed: int = 2026, jobs: int = 2000,
     print("  matcher match --seeker S00001          # 为求职者推荐岗位 / jobs for a seeker")
     print("  matcher candidates --job J00001        # 为岗位推荐求职者 / candidates for a job")
     print("  matcher import jobs 岗位.xlsx           # 导入本站的岗位台账 / import your own ledger")
-    print("  matcher index rebuild                  # 重建索引 / rebuild the indexes")
+    print("  matcher digest --station ST0001        # 服务站今日推送 / today's digest for a station")
+    print("  matcher serve                          # 启动接口和服务站网页 http://127.0.0.1:8000/console")
     sys.stdout.flush()
     return 0
