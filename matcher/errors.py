@@ -60,6 +60,12 @@ class ImportRejected(ValidationFailed):
     code = "import_rejected"
 
 
+class Conflict(MatcherError):
+    """The request is valid but clashes with the records' current state (HTTP 409)."""
+
+    code = "conflict"
+
+
 class ConfigError(MatcherError):
     code = "config_error"
 

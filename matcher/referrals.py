@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from matcher.errors import FieldError, MatcherError, NotFoundError, ValidationFailed
+from matcher.errors import Conflict, FieldError, NotFoundError, ValidationFailed
 from matcher.vocab import REFERRAL_STATUS_ZH, JobStatus, ReferralStatus, SeekerStatus
 
 RS = ReferralStatus
@@ -36,12 +36,6 @@ ALLOWED_MOVES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
 }
 FINAL = frozenset({RS.hired, RS.rejected, RS.withdrawn})
 ACTIVE = frozenset({RS.recommended, RS.interviewing})
-
-
-class Conflict(MatcherError):
-    """The request is valid but clashes with the records' current state (HTTP 409)."""
-
-    code = "conflict"
 
 
 def new_referral_id() -> str:

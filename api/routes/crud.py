@@ -21,8 +21,7 @@ from fastapi.responses import JSONResponse
 from api.deps import ApiError, EngineDep, PageDep, writing
 from api.schemas import CREATE_MODELS, ID_PREFIX, PUBLIC_MODELS, RESOURCES, ImportReport, Page, errors
 from matcher.engine import MatchEngine, coerce_records
-from matcher.errors import FieldError, NotFoundError, ValidationFailed
-from matcher.referrals import Conflict
+from matcher.errors import Conflict, FieldError, NotFoundError, ValidationFailed
 
 audit = logging.getLogger("matcher.audit")
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from api_helpers import TODAY, job, seeker
 
-from matcher.errors import ValidationFailed
-from matcher.referrals import Conflict, apply_update, check_transition, hire_effects
+from matcher.errors import Conflict, ValidationFailed
+from matcher.referrals import apply_update, check_transition, hire_effects
 
 
 @pytest.fixture
