@@ -38,8 +38,10 @@ vectors and collections are cached under ``--cache-dir`` (npz) so reruns skip th
 points (no data files, no encoder: used by the smoke test).
 
 Part 2, the real engine at each size up to ``--engine-max`` (a generated Hebei sample, as in
-``evaluation.bench_match``, whose helpers it reuses): match latency for stored seekers; throughput of
-one and of two worker processes opening the same engine home for ``--throughput-s`` seconds each;
+``evaluation.bench_match``, whose helpers it reuses): match latency for stored seekers (and, under
+cProfile, its split into store reads, candidates and ranking); throughput of one and of two worker
+processes opening the same engine home for ``--throughput-s`` seconds each, as the engine runs and
+again with numpy's BLAS limited to one thread per process;
 visibility of 10k jobs changed in non-text fields (wage, coordinates, status) through
 ``engine.upsert``, with a profile of where the time goes; a county batch (all active seekers of the
 county with most seekers, top 20 each).
@@ -654,12 +656,17 @@ def _single_thread() -> None:
 
 
 def _throughput_worker(home: str, model_cache: str | None, seeker_ids: list[str], seconds: float, ready, go,
-                       out) -> None:
-    """A worker process: open the engine home (reads only), warm, then match for ``seconds``."""
+                       out, blas_threads: int | None = None) -> None:
+    """A worker process: open the engine home (reads only), warm, then match for ``seconds``.
+    ``blas_threads``: limit numpy's BLAS pool (None: as the engine runs today, OpenBLAS's default)."""
     from matcher.engine import MatchEngine
 
     t0 = time.perf_counter()
     _single_thread()
+    if blas_threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(blas_threads)
     engine = MatchEngine.open(home=home, model_cache=model_cache, sync_interval=3600)
     engine.warm()
     engine.match_jobs(seeker_ids[0], k=K)
@@ -678,7 +685,8 @@ def _throughput_worker(home: str, model_cache: str | None, seeker_ids: list[str]
     engine.store.close()  # nothing was written: do not save
 
 
-def throughput(home: Path, model_cache: str | None, seeker_ids: list[str], procs: int, seconds: float) -> dict:
+def throughput(home: Path, model_cache: str | None, seeker_ids: list[str], procs: int, seconds: float,
+               blas_threads: int | None = None) -> dict:
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
@@ -686,7 +694,8 @@ def throughput(home: Path, model_cache: str | None, seeker_ids: list[str], procs
     ps = []
     for p in range(procs):
         ids = seeker_ids[p::procs] or seeker_ids
-        proc = ctx.Process(target=_throughput_worker, args=(str(home), model_cache, ids, seconds, ready, go, out))
+        proc = ctx.Process(target=_throughput_worker,
+                           args=(str(home), model_cache, ids, seconds, ready, go, out, blas_threads))
         proc.start()
         ps.append(proc)
     opens = [ready.get(timeout=1800)[1] for _ in ps]
@@ -696,7 +705,7 @@ def throughput(home: Path, model_cache: str | None, seeker_ids: list[str], procs
         proc.join(timeout=120)
     total = sum(r["matches"] for r in results)
     secs = max(r["seconds"] for r in results)
-    return {"processes": procs, "matches": total, "seconds": round(secs, 1), "matches_per_s": round(total / secs, 1),
+    return {"processes": procs, "blas_threads": blas_threads or "default", "matches": total, "seconds": round(secs, 1), "matches_per_s": round(total / secs, 1),
             "per_process_p50_ms": [round(r["p50_ms"], 2) for r in results],
             "per_process_p99_ms": [round(r["p99_ms"], 2) for r in results],
             "open_and_warm_s": [round(o, 1) for o in opens], "loadavg": _loadavg()}
@@ -938,6 +947,11 @@ def bench_engine(n: int, args) -> dict[str, Any]:
             two = throughput(home, args.model_cache, ids, 2, args.throughput_s)
             res["throughput"] = {"one_process": one, "two_processes": two,
                                  "scaling": round(two["matches_per_s"] / one["matches_per_s"], 2)}
+            if args.throughput_blas1:  # the same with numpy's BLAS pool limited to one thread per process
+                one = throughput(home, args.model_cache, ids, 1, args.throughput_s, blas_threads=1)
+                two = throughput(home, args.model_cache, ids, 2, args.throughput_s, blas_threads=1)
+                res["throughput_blas1"] = {"one_process": one, "two_processes": two,
+                                           "scaling": round(two["matches_per_s"] / one["matches_per_s"], 2)}
             print(f"[engine {n:,}] throughput {res['throughput']}", file=sys.stderr, flush=True)
         res["update"] = incremental_update(engine, sample.jobs, qs[0], args.update_n, rng)
         print(f"[engine {n:,}] update {res['update']}", file=sys.stderr, flush=True)
@@ -1012,6 +1026,10 @@ def format_tables(r: dict[str, Any]) -> str:
             t = e["throughput"]
             lines.append(f"  throughput: 1 process {t['one_process']['matches_per_s']}/s, 2 processes "
                          f"{t['two_processes']['matches_per_s']}/s (×{t['scaling']})")
+        if "throughput_blas1" in e:
+            t = e["throughput_blas1"]
+            lines.append(f"  throughput, BLAS 1 thread: 1 process {t['one_process']['matches_per_s']}/s, 2 processes "
+                         f"{t['two_processes']['matches_per_s']}/s (×{t['scaling']})")
         u = e["update"]
         lines.append(f"  {u['changed']:,} non-text job changes: upsert {u['upsert_s']} s + first query "
                      f"{u['first_query_s']} s = visible after {u['visible_after_s']} s (texts re-embedded "
@@ -1048,6 +1066,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--unique", type=int, default=400, help="engine records per side embedded for real")
     p.add_argument("--engine-queries", type=int, default=300)
     p.add_argument("--throughput-s", type=float, default=20.0, help="0 skips the throughput measure")
+    p.add_argument("--no-throughput-blas1", dest="throughput_blas1", action="store_false",
+                   help="skip the second throughput measure with numpy's BLAS limited to 1 thread per process")
     p.add_argument("--update-n", type=int, default=10_000)
     p.add_argument("--keep-homes", action="store_true")
     p.add_argument("--work-dir", default=None, help="where engine homes are made (default: the temp dir)")
