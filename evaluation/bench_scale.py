@@ -901,9 +901,9 @@ def county_batch(engine, seekers: list[dict]) -> dict[str, Any]:
 
 
 def bench_engine(n: int, args) -> dict[str, Any]:
-    from evaluation.bench_match import embed_with_noise, rss_mb
+    from evaluation.bench_match import embed_with_noise, load_sample, rss_mb
     from matcher.data.sample import generate
-    from matcher.engine import MatchEngine, coerce_records
+    from matcher.engine import MatchEngine
 
     rng = random.Random(args.seed)
     home = Path(tempfile.mkdtemp(prefix=f"bench-scale-engine-{n}-", dir=args.work_dir))
@@ -913,12 +913,7 @@ def bench_engine(n: int, args) -> dict[str, Any]:
         sample = generate(seed=args.seed, n_jobs=n, n_seekers=args.seekers)
         res["generate_s"] = round(time.perf_counter() - t0, 1)
         engine = MatchEngine.open(home=home, model_cache=args.model_cache, sync_interval=3600)
-        t0 = time.perf_counter()
-        for kind, recs in (("station", sample.stations), ("employer", sample.employers), ("job", sample.jobs),
-                           ("seeker", sample.seekers)):
-            for j in range(0, len(recs), 20_000):
-                engine.store.upsert(kind, coerce_records(kind, recs[j : j + 20_000]))
-        res["store_load_s"] = round(time.perf_counter() - t0, 1)
+        res["store_load_s"] = load_sample(engine, sample)
         res["jobs_embedding"] = embed_with_noise(engine, "job", sample.jobs, args.unique, rng, args.noise)
         res["seekers_embedding"] = embed_with_noise(engine, "seeker", sample.seekers, args.unique, rng, args.noise)
         before = rss_mb()
