@@ -40,6 +40,8 @@ STATUS_OF_CODE = {
     "validation_error": 422,
     "import_rejected": 422,
     "not_found": 404,
+    "unauthorized": 401,
+    "forbidden": 403,
     "conflict": 409,
     "payload_too_large": 413,
     "bad_request": 400,
@@ -65,7 +67,8 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 async def _matcher_error(request: Request, exc: MatcherError) -> JSONResponse:
     code = exc.code if exc.code in STATUS_OF_CODE else "validation_error"
-    return error_response(STATUS_OF_CODE[code], code, exc.message, exc.field, getattr(exc, "errors", ()))
+    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
+    return error_response(STATUS_OF_CODE[code], code, exc.message, exc.field, getattr(exc, "errors", ()), headers)
 
 
 async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -296,9 +299,20 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
     app.add_middleware(BodyLimitMiddleware, max_bytes=int(settings.max_upload_mb * 1024 * 1024))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
-    from api.routes import digests, employers, health, jobs, matches, referrals, seekers, stations, stats
+    from api.routes import (
+        audit,
+        digests,
+        employers,
+        health,
+        jobs,
+        matches,
+        referrals,
+        seekers,
+        stations,
+        stats,
+    )
 
-    for module in (health, jobs, seekers, employers, stations, referrals, matches, stats, digests):
+    for module in (health, jobs, seekers, employers, stations, referrals, matches, stats, digests, audit):
         app.include_router(module.router)
     _include_console(app)
     return app

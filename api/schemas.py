@@ -74,6 +74,8 @@ class ReferralCreate(BaseModel):
     job_id: str = Field(min_length=1, max_length=64)
     station_id: str | None = Field(default=None, max_length=64)
     notes: str | None = Field(default=None, max_length=2_000)
+    consent: bool = Field(default=False, description="求职者同意向该用人单位提供联系方式 / the seeker agrees that the "
+                                                       "employer may see their contact details")
     id: str | None = Field(default=None, max_length=64, description="不填则自动生成 / generated when absent")
 
 
@@ -85,6 +87,8 @@ class ReferralUpdate(BaseModel):
     status: Annotated[ReferralStatus | None, BeforeValidator(lambda v: canonical(ReferralStatus, v))] = None
     outcome: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, max_length=2_000)
+    consent: bool | None = Field(default=None, description="求职者同意（或撤回同意）提供联系方式 / the seeker gives (or "
+                                                              "withdraws) consent to share contact details")
     interview_at: date | None = None
     decided_at: date | None = None
 
@@ -133,6 +137,8 @@ PUBLIC_MODELS: dict[str, type[Record]] = dict(RECORD_TYPES)
 # A ``responses=`` entry for every error status a route may answer.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "bad_request"},
+    401: {"model": ErrorResponse, "description": "unauthorized: missing, unknown, expired or revoked token"},
+    403: {"model": ErrorResponse, "description": "forbidden: the account's role may not do this"},
     404: {"model": ErrorResponse, "description": "not_found"},
     409: {"model": ErrorResponse, "description": "conflict"},
     413: {"model": ErrorResponse, "description": "payload_too_large"},
@@ -142,4 +148,5 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {s: ERROR_RESPONSES[s] for s in statuses}
+    """The documented error answers of a route; every route with errors needs a token (401, 403)."""
+    return {s: ERROR_RESPONSES[s] for s in sorted({*statuses, 401, 403})}

@@ -133,6 +133,57 @@ def cmd_index(args) -> int:
     return 0
 
 
+def _store(args):
+    from matcher.settings import load_settings
+    from matcher.store import Store
+
+    settings = load_settings(home=getattr(args, "home", None))
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return Store.open(settings.resolved_database_url)
+
+
+def _describe(acc) -> str:
+    from matcher.access import ROLE_ZH
+
+    bound = acc.region_code or acc.employer_id or "全省 / province-wide"
+    state = "已停用 / revoked" if acc.revoked_at else "有效 / active"
+    return f"{acc.name}  {ROLE_ZH[acc.role]}（{acc.role.value}）  {bound}  {state}"
+
+
+def cmd_users(args) -> int:
+    from matcher import accounts
+
+    store = _store(args)
+    try:
+        if args.action == "add":
+            acc, token = accounts.add_account(store, args.name, args.role, region_code=args.region,
+                                              employer_id=args.employer, expires_days=args.expires_days)
+            print(f"已创建账号 / account created: {_describe(acc)}")
+            _print_token(token, args.expires_days)
+        elif args.action == "token":
+            token = accounts.issue_token(store, args.name, expires_days=args.expires_days)
+            print(f"已为 {args.name} 生成新令牌 / new token for {args.name}")
+            _print_token(token, args.expires_days)
+        elif args.action == "revoke":
+            n = accounts.revoke(store, args.name)
+            print(f"账号 {args.name} 已停用，{n} 个令牌失效 / account {args.name} revoked ({n} active tokens)")
+        else:
+            rows = accounts.list_accounts(store)
+            if not rows:
+                print("还没有账号：用 matcher users add 创建 / no accounts yet: create one with matcher users add")
+            for acc in rows:
+                print(_describe(acc))
+    finally:
+        store.close()
+    return 0
+
+
+def _print_token(token: str, expires_days: float | None) -> None:
+    until = f"{expires_days:g} 天后过期 / expires in {expires_days:g} days" if expires_days else "不过期 / no expiry"
+    print(f"访问令牌（只显示这一次，请妥善保存）/ access token (shown only once): {until}")
+    print(token)
+
+
 def _split_delegated(argv: list[str]) -> tuple[str | None, str, list[str]] | None:
     i, home = 0, None
     if argv[:1] == ["--home"] and len(argv) >= 2:
@@ -238,6 +289,23 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("--workers", type=int, default=2, help="并行进程数 / worker processes")
     dg.add_argument("--quiet", action="store_true")
     dg.set_defaults(func=cmd_digest)
+
+    u = sub.add_parser("users", help="账号与访问令牌 / accounts and API tokens")
+    us = u.add_subparsers(dest="action", required=True)
+    ua = us.add_parser("add", help="新建账号并生成令牌 / create an account and print its token")
+    ua.add_argument("name", help="账号名称 / account name")
+    ua.add_argument("--role", required=True, choices=["province", "city", "county", "station", "employer", "platform"],
+                    help="角色 / role")
+    ua.add_argument("--region", help="区划代码：市 4 位、县 6 位、服务站 6/9/12 位 / region code of a staff account")
+    ua.add_argument("--employer", help="用人单位编号（employer 角色）/ employer id of an employer account")
+    ua.add_argument("--expires-days", type=float, default=None, help="令牌有效天数（默认不过期）/ token lifetime in days")
+    ut = us.add_parser("token", help="为已有账号生成新令牌 / a new token for an account")
+    ut.add_argument("name")
+    ut.add_argument("--expires-days", type=float, default=None)
+    ur = us.add_parser("revoke", help="停用账号及其全部令牌 / revoke an account and all its tokens")
+    ur.add_argument("name")
+    us.add_parser("list", help="列出账号 / list accounts")
+    u.set_defaults(func=cmd_users)
 
     x = sub.add_parser("index", help="索引维护 / index maintenance")
     xs = x.add_subparsers(dest="action", required=True)

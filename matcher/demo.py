@@ -7,6 +7,31 @@ import time
 from pathlib import Path
 
 
+def demo_accounts(store, sample, example: dict) -> list[tuple[str, str, str, str]]:
+    """One account per role for the sample (the example seeker's station, county and city; the
+    first employer); existing demo accounts get a fresh token. Returns (name, role, binding, token)."""
+    from matcher import accounts
+    from matcher.errors import Conflict
+
+    region = example.get("region_code") or sample.stations[0]["region_code"]
+    plan = [
+        ("demo-province", "province", None, None),
+        ("demo-city", "city", region[:4], None),
+        ("demo-county", "county", region[:6], None),
+        ("demo-station", "station", region, None),
+        ("demo-employer", "employer", None, sample.employers[0]["id"]),
+        ("demo-platform", "platform", None, None),
+    ]
+    out = []
+    for name, role, reg, employer in plan:
+        try:
+            acc, token = accounts.add_account(store, name, role, region_code=reg, employer_id=employer)
+        except Conflict:
+            acc, token = accounts.get_account(store, name), accounts.issue_token(store, name)
+        out.append((name, role, acc.region_code or acc.employer_id or "13", token))
+    return out
+
+
 def run_demo(home: str | Path | None = None, seed: int = 2026, jobs: int = 2000, seekers: int = 5000) -> int:
     from matcher.data.sample import SAMPLE_NOTE, generate
     from matcher.engine import MatchEngine
@@ -24,6 +49,7 @@ def run_demo(home: str | Path | None = None, seed: int = 2026, jobs: int = 2000,
         engine.rebuild_index(show_progress=True)
         example = next((s for s in sample.seekers if s["status"] != "employed" and s.get("lat")), sample.seekers[0])
         matches = engine.match_jobs(example["id"], k=5)
+        tokens = demo_accounts(engine.store, sample, example)
     elapsed = time.perf_counter() - start
     sizes = sample.sizes()
     print(
@@ -36,6 +62,10 @@ def run_demo(home: str | Path | None = None, seed: int = 2026, jobs: int = 2000,
     wishes = "、".join(example.get("desired_occupations") or [])
     print(f"\n示例：为求职者 {example['id']}（意向：{wishes}）推荐的前5个岗位 / sample match:")
     print_matches(matches, "job")
+    print("\n演示账号的访问令牌（每次运行 demo 都会生成新令牌）/ one API token per role for the sample data:")
+    for name, role, bound, token in tokens:
+        print(f"  {role:9s} {name:15s} {bound:8s} {token}")
+    print('  用法 / use: curl -H "Authorization: Bearer <令牌>" http://127.0.0.1:8000/v1/jobs')
     print("\n下一步 / next steps:")
     print("  matcher match --seeker S00001          # 为求职者推荐岗位 / jobs for a seeker")
     print("  matcher candidates --job J00001        # 为岗位推荐求职者 / candidates for a job")

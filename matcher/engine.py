@@ -203,10 +203,11 @@ class MatchEngine:
         return found
 
     def import_file(self, kind: str, path: str | Path, *, on_error: str = "abort", show_progress: bool = False,
-                    fmt: str | None = None, data: bytes | None = None):
+                    fmt: str | None = None, data: bytes | None = None, authorize=None):
         from matcher.importing import import_file
 
-        report = import_file(self.store, kind, path, on_error=on_error, show_progress=show_progress, fmt=fmt, data=data)
+        report = import_file(self.store, kind, path, on_error=on_error, show_progress=show_progress, fmt=fmt, data=data,
+                             authorize=authorize)
         self._after_write(kind, show_progress)
         return report
 
@@ -522,8 +523,9 @@ class MatchEngine:
                 for i, r in zip(ids, ranked, strict=True)]
 
     def match_candidates(self, job: str | dict | Job, k: int = 20, *, today: date | None = None,
-                         require_consent: bool = True) -> list[Match]:
-        """Ranked, explained, masked candidates for a stored job id or an ad-hoc job."""
+                         require_consent: bool = True, region_prefix: str | None = None) -> list[Match]:
+        """Ranked, explained, masked candidates for a stored job id or an ad-hoc job;
+        ``region_prefix`` keeps only seekers registered in that area (a staff account's own)."""
         from matcher.features.tables import job_features
         from matcher.ranking.filters import age_years
         from matcher.ranking.ranker import rank_seekers
@@ -541,6 +543,10 @@ class MatchEngine:
         licenses = frozenset(ctx.vocabulary.canonical(x) for x in rec.get("licenses_required") or [])
         with self._lock:
             rows, cos = self._candidates(side, qvec, q["lat"], q["lng"], radius)
+            if region_prefix:
+                keep = np.fromiter((str(side.table.region[r] or "").startswith(region_prefix) for r in rows),
+                                   dtype=bool, count=len(rows))
+                rows, cos = rows[keep], cos[keep]
             ranked = rank_seekers(q, licenses, prof.skills, side.table, rows, cos, self.ranking, today_n, k,
                                   require_consent=require_consent)
             ids = [side.table.ids[r.row] for r in ranked]

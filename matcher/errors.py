@@ -66,8 +66,28 @@ class Conflict(MatcherError):
     code = "conflict"
 
 
+class Unauthorized(MatcherError):
+    """No valid credentials (HTTP 401): a missing, unknown, expired or revoked token."""
+
+    code = "unauthorized"
+
+    def __init__(self, message: str = "需要有效的访问令牌（Authorization: Bearer …）/ a valid access token is required "
+                                      "(Authorization: Bearer …)"):
+        super().__init__(message)
+
+
+class Forbidden(MatcherError):
+    """The account's role may never do this (HTTP 403). Records outside an account's area are
+    answered with :class:`NotFoundError` instead, so their existence is not confirmed."""
+
+    code = "forbidden"
+
+    def __init__(self, message: str = "当前账号的角色无权执行此操作 / this account's role may not do this"):
+        super().__init__(message)
+
+
 class ConfigError(MatcherError):
     code = "config_error"
 
 
-_KIND_ZH = {"job": "岗位", "seeker": "求职者", "employer": "用人单位", "station": "服务站", "referral": "推荐"}
+_KIND_ZH = {"account": "账号", "region": "区域", "job": "岗位", "seeker": "求职者", "employer": "用人单位", "station": "服务站", "referral": "推荐"}

@@ -7,6 +7,7 @@ imported (all rows, or all good rows with ``on_error="skip"``) or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -180,6 +181,7 @@ def _read_bytes(path: Path) -> bytes:
 @dataclass
 class ParsedFile:
     records: list[Record] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     rows: int = 0
@@ -207,6 +209,7 @@ def parse_records(
             continue
         try:
             out.records.append(model.model_validate({mapping[k]: v for k, v in raw.items() if k in mapping}))
+            out.row_numbers.append(n)
         except ValidationError as e:
             out.errors.extend(field_errors(e, row=n))
             out.rejected += 1
@@ -243,13 +246,15 @@ def import_file(
     data: bytes | None = None,
     show_progress: bool = False,
     write: Callable[[list[Record]], Any] | None = None,
+    authorize: Callable[[list[dict[str, Any]]], list[FieldError | None]] | None = None,
 ) -> ImportReport:
     """Validate a whole file, then write it in one transaction.
 
     ``on_error="abort"`` (default) writes nothing when any row is bad and raises
     :class:`ImportRejected` listing every bad row; ``"skip"`` writes the good rows and reports the
     bad ones. ``write`` replaces the plain store upsert (the engine passes one that also keeps the
-    index in step)."""
+    index in step). ``authorize`` gets the valid records (as dicts) and returns, for each, None or
+    the error saying why this account may not write it: those rows are rejected like invalid ones."""
     from tqdm import tqdm
 
     if kind not in RECORD_TYPES:
@@ -257,6 +262,18 @@ def import_file(
     headers, rows = read_rows(path, fmt=fmt, data=data)
     with tqdm(desc=f"校验 / validating {kind}", unit="行", disable=not show_progress, leave=False) as bar:
         parsed = parse_records(kind, headers, rows, progress=bar.update)
+    if authorize is not None and parsed.records:
+        refusals = authorize([r.to_dict() for r in parsed.records])
+        kept, kept_rows = [], []
+        for rec, n, why in zip(parsed.records, parsed.row_numbers, refusals, strict=True):
+            if why is None:
+                kept.append(rec)
+                kept_rows.append(n)
+            else:
+                parsed.errors.append(dataclasses.replace(why, row=n))
+                parsed.rejected += 1
+        parsed.records, parsed.row_numbers = kept, kept_rows
+        parsed.errors.sort(key=lambda e: e.row or 0)
     if parsed.errors and on_error == "abort":
         raise ImportRejected(
             parsed.errors,

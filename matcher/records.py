@@ -400,6 +400,8 @@ class Referral(Record):
     ] = ReferralStatus.recommended
     outcome: Text = None
     notes: Text = Field(default=None, max_length=2_000)
+    # the seeker agreed that this job's employer may see their contact details (ID number, phone, address)
+    consent: Bool = False
     referred_at: Day = None
     interview_at: Day = None
     decided_at: Day = None

@@ -73,14 +73,14 @@ def check_transition(current: ReferralStatus | str, new: ReferralStatus | str) -
 
 
 def apply_update(referral: dict[str, Any], changes: dict[str, Any], today: date) -> tuple[dict[str, Any], bool]:
-    """The referral after ``changes`` (any of status, outcome, notes, interview_at, decided_at;
+    """The referral after ``changes`` (any of status, outcome, notes, interview_at, decided_at, consent;
     keys present are applied, even as None) and whether its status moved. Dates the workflow
     implies are filled in: ``interview_at`` on interviewing, ``decided_at`` on an outcome."""
     out = dict(referral)
     current = RS(out.get("status") or RS.recommended)
     new = RS(changes["status"]) if changes.get("status") is not None else current
     moved = check_transition(current, new)
-    for key in ("outcome", "notes", "interview_at", "decided_at"):
+    for key in ("outcome", "notes", "interview_at", "decided_at", "consent"):
         if key in changes:
             value = changes[key]
             out[key] = value.isoformat() if isinstance(value, date) else value
@@ -135,7 +135,7 @@ def _not_found(kind: str, record_id: str, field: str) -> NotFoundError:
 
 
 def create_referral(engine, *, seeker_id: str, job_id: str, station_id: str | None = None,
-                    notes: str | None = None, referral_id: str | None = None,
+                    notes: str | None = None, referral_id: str | None = None, consent: bool = False,
                     today: date | None = None) -> dict[str, Any]:
     """Refer a stored seeker to a stored, open job (status ``recommended``, dated today).
 
@@ -170,7 +170,8 @@ def create_referral(engine, *, seeker_id: str, job_id: str, station_id: str | No
         record = coerce_records("referral", [{
             "id": rid, "seeker_id": seeker_id, "job_id": job_id,
             "station_id": station_id or seeker.get("station_id"),
-            "status": RS.recommended.value, "notes": notes, "referred_at": today.isoformat(),
+            "status": RS.recommended.value, "notes": notes, "consent": bool(consent),
+            "referred_at": today.isoformat(),
         }])[0]
         store.upsert("referral", [record])
         return record.to_dict()

@@ -7,7 +7,6 @@ name the resource's model, a local of the factory.)
 """
 
 import json
-import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -19,11 +18,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import ApiError, EngineDep, PageDep, writing
+from api.guard import PrincipalDep, check_write, import_refusals, list_where, present_seekers, readable
 from api.schemas import CREATE_MODELS, ID_PREFIX, PUBLIC_MODELS, RESOURCES, ImportReport, Page, errors
+from matcher.access import WRITE, Principal, require
 from matcher.engine import MatchEngine, coerce_records
-from matcher.errors import Conflict, FieldError, NotFoundError, ValidationFailed
-
-audit = logging.getLogger("matcher.audit")
+from matcher.errors import Conflict, FieldError, ValidationFailed
 
 FORMATS = ("csv", "xlsx", "jsonl")
 _CONTENT_TYPES = {
@@ -47,13 +46,6 @@ def new_id(kind: str) -> str:
 
 def error_items(errs: list[FieldError]) -> list[dict[str, Any]]:
     return [asdict(e) for e in errs]
-
-
-def get_dict(engine: MatchEngine, kind: str, record_id: str) -> dict[str, Any]:
-    data = engine.store.get_dicts(kind, [record_id]).get(record_id)
-    if data is None:
-        raise NotFoundError(kind, record_id)
-    return data
 
 
 def _check_path_id(body_id: Any, record_id: str) -> None:
@@ -159,19 +151,25 @@ def record_router(
 ) -> APIRouter:
     """The record routes of ``resource`` (``jobs``...). ``filters`` is a dependency returning store
     filter keywords; ``include`` leaves out routes a module defines itself (referrals);
-    ``personal`` audit-logs every read (ids only, never the data)."""
+    ``personal`` (seekers) masks what employers see and audit-logs every unmasked read.
+
+    Every route checks the account (``api.guard``): lists are narrowed to its area or employer,
+    records outside them are not found, writes outside them are refused."""
     kind = RESOURCES[resource]
     public = PUBLIC_MODELS[kind]
     create_model = CREATE_MODELS[kind]
     router = APIRouter(prefix=f"/v1/{resource}", tags=[f"{resource} · {summary_zh}"])
     Filters = Annotated[dict[str, Any], Depends(filters)]
 
-    def audited(request: Request, ids: list[str]) -> None:
-        if personal and ids:
-            audit.info("read %s %s by %s", kind, ",".join(ids[:50]), request.client.host if request.client else "-")
+    def shown(engine: MatchEngine, p: Principal, request: Request, data: list[dict[str, Any]], action: str):
+        return present_seekers(engine, p, request, data, action) if personal else data
 
-    def write(engine: MatchEngine, data: dict[str, Any]) -> dict[str, Any]:
+    def write(engine: MatchEngine, p: Principal, data: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+        require(p, resource, WRITE)
         rec = coerce_records(kind, [data])[0]
+        checked = check_write(engine, p, kind, rec.to_dict(), old)
+        if checked != rec.to_dict():
+            rec = coerce_records(kind, [checked])[0]
         if before_write is not None:
             before_write(engine, rec.to_dict())
         engine.upsert(kind, [rec])
@@ -180,9 +178,13 @@ def record_router(
     if "list" in include:
         @router.get("", response_model=Page[public], summary=f"{summary_zh}列表 / list {resource}",
                     responses=errors(422, 503))
-        def list_records(request: Request, engine: EngineDep, page: PageDep, where: Filters):
-            data, total = engine.store.list(kind, offset=page.offset, limit=page.limit, **where)
-            audited(request, [d["id"] for d in data])
+        def list_records(request: Request, engine: EngineDep, p: PrincipalDep, page: PageDep, where: Filters):
+            scoped = list_where(engine, p, kind, where)
+            if scoped is None:
+                data, total = [], 0
+            else:
+                data, total = engine.store.list(kind, offset=page.offset, limit=page.limit, **scoped)
+            data = shown(engine, p, request, data, f"{kind}.list")
             return JSONResponse({"data": data, "count": total, "offset": page.offset, "limit": page.limit})
 
     if "import" in include:
@@ -201,11 +203,13 @@ def record_router(
         async def import_records(
             request: Request,
             engine: EngineDep,
+            p: PrincipalDep,
             on_error: Annotated[Literal["abort", "skip"] | None, Query(
                 description="abort：有错误行则整个文件不导入（默认）；skip：只导入正确的行")] = None,
             format: Annotated[Literal["csv", "xlsx", "jsonl"] | None, Query(
                 description="文件类型（默认按文件名判断）/ file type (default: from the file name)")] = None,
         ):
+            require(p, resource, WRITE)
             fmt, data, form_on_error = await read_upload(request, format)
             mode = on_error or form_on_error or "abort"
             if mode not in ("abort", "skip"):
@@ -213,7 +217,8 @@ def record_router(
 
             def run():
                 with writing(engine):
-                    return engine.import_file(kind, f"upload.{fmt}", on_error=mode, fmt=fmt, data=data)
+                    return engine.import_file(kind, f"upload.{fmt}", on_error=mode, fmt=fmt, data=data,
+                                              authorize=lambda recs: import_refusals(engine, p, kind, recs))
 
             report = await run_in_threadpool(run)
             return JSONResponse(import_report(report))
@@ -221,32 +226,33 @@ def record_router(
     if "get" in include:
         @router.get("/{id}", response_model=public, responses=errors(404, 503),
                     summary=f"查看{summary_zh} / get one of {resource}")
-        def get_record(id: str, request: Request, engine: EngineDep):
-            data = get_dict(engine, kind, id)
-            audited(request, [id])
-            return JSONResponse(data)
+        def get_record(id: str, request: Request, engine: EngineDep, p: PrincipalDep):
+            data = readable(engine, p, kind, id)
+            return JSONResponse(shown(engine, p, request, [data], f"{kind}.read")[0])
 
     if "create" in include:
         @router.post("", status_code=201, response_model=public, responses=errors(400, 409, 422, 503),
                      summary=f"新增{summary_zh} / create one of {resource}")
-        def create_record(body: create_model, engine: EngineDep):
+        def create_record(body: create_model, engine: EngineDep, p: PrincipalDep):
+            require(p, resource, WRITE)
             data = body.to_dict()
             data["id"] = data.get("id") or new_id(kind)
             with writing(engine):
                 if engine.store.get_dicts(kind, [data["id"]]):
-                    raise Conflict(f"编号 {data['id']} 已存在 / {kind} {data['id']} already exists", field="id")
-                out = write(engine, data)
+                    raise Conflict(f"编号 {data['id']} 已被占用 / the id {data['id']} is taken", field="id")
+                out = write(engine, p, data, None)
             return JSONResponse(out, status_code=201)
 
     if "replace" in include:
         @router.put("/{id}", response_model=public, responses=errors(400, 422, 503),
                     summary=f"新增或替换{summary_zh} / insert or replace one of {resource}")
-        def replace_record(id: str, body: create_model, engine: EngineDep):
+        def replace_record(id: str, body: create_model, engine: EngineDep, p: PrincipalDep):
+            require(p, resource, WRITE)
             data = body.to_dict()
             _check_path_id(data.get("id"), id)
             data["id"] = id
             with writing(engine):
-                out = write(engine, data)
+                out = write(engine, p, data, engine.store.get_dicts(kind, [id]).get(id))
             return JSONResponse(out)
 
     if "patch" in include:
@@ -255,21 +261,24 @@ def record_router(
         def patch_record(
             id: str,
             engine: EngineDep,
+            p: PrincipalDep,
             body: Annotated[dict[str, Any], Body(description="要修改的字段；null 表示清空 / fields to change; null clears")],
         ):
+            require(p, resource, WRITE)
             _check_path_id(body.get("id"), id)
             with writing(engine):
-                merged = {**get_dict(engine, kind, id), **body, "id": id}
-                out = write(engine, merged)
+                old = readable(engine, p, kind, id)
+                out = write(engine, p, {**old, **body, "id": id}, old)
             return JSONResponse(out)
 
     if "delete" in include:
         @router.delete("/{id}", status_code=204, response_class=Response, responses=errors(404, 503),
                        summary=f"删除{summary_zh} / delete one of {resource}")
-        def delete_record(id: str, engine: EngineDep):
+        def delete_record(id: str, engine: EngineDep, p: PrincipalDep):
+            require(p, resource, WRITE)
             with writing(engine):
-                if not engine.delete(kind, id):
-                    raise NotFoundError(kind, id)
+                check_write(engine, p, kind, None, readable(engine, p, kind, id))
+                engine.delete(kind, id)
             return Response(status_code=204)
 
     return router

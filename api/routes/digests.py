@@ -12,7 +12,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import EngineDep, IdQuery, RegionQuery
+from api.guard import PrincipalDep, readable
 from api.schemas import errors
+from matcher.access import READ, area_for, require
+from matcher.errors import NotFoundError
 
 router = APIRouter(tags=["digests · 每日推送"])
 
@@ -22,6 +25,7 @@ router = APIRouter(tags=["digests · 每日推送"])
             summary="每日推送 / daily digest of a station or an area")
 async def digest(
     engine: EngineDep,
+    p: PrincipalDep,
     station_id: IdQuery = None,
     region_code: RegionQuery = None,
     day: Annotated[date | None, Query(alias="date", description="日期，默认今天 / day (default today)")] = None,
@@ -29,6 +33,14 @@ async def digest(
 ):
     from matcher import digests as mod
 
+    require(p, "digests", READ)
+    if station_id is not None:
+        readable(engine, p, "station", station_id)  # a station outside the account's area is not found
+    if region_code is not None or station_id is None:
+        area = area_for(p, region_code)
+        if area is False:
+            raise NotFoundError("region", region_code or "")
+        region_code = area or region_code
     data = await run_in_threadpool(mod.build_digest, engine, station_id=station_id, region_code=region_code, day=day)
     if format == "html":
         return HTMLResponse(await run_in_threadpool(mod.render_html, data))

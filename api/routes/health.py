@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from api.guard import PrincipalDep
 from api.metrics import CONTENT_TYPE, gauge
 from api.schemas import ErrorResponse, Health, Ready
+from matcher.access import READ, require
 
 router = APIRouter(tags=["health · 运行状态"])
 
@@ -71,7 +73,9 @@ def engine_gauges(request: Request) -> list[str]:
     return lines
 
 
-@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus 指标 / Prometheus metrics")
-def metrics(request: Request):
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus 指标 / Prometheus metrics",
+            description="需要省级或平台服务账号 / needs a province or platform account")
+def metrics(request: Request, p: PrincipalDep):
+    require(p, "metrics", READ)
     body = request.app.state.metrics.render(engine_gauges(request))
     return PlainTextResponse(body, media_type=CONTENT_TYPE)

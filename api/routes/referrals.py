@@ -9,6 +9,7 @@ from fastapi import Response
 from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep, IdQuery
+from api.guard import PrincipalDep, check_write, readable
 from api.routes.crud import record_router
 from api.schemas import ReferralCreate, ReferralUpdate, errors
 from matcher.errors import NotFoundError
@@ -42,9 +43,10 @@ router = record_router("referrals", filters=referral_filters, summary_zh="推荐
 
 @router.post("", status_code=201, response_model=Referral, responses=errors(404, 409, 422, 503),
              summary="推荐求职者到岗位 / refer a seeker to a job")
-def create(body: ReferralCreate, engine: EngineDep):
+def create(body: ReferralCreate, engine: EngineDep, p: PrincipalDep):
+    check_write(engine, p, "referral", {"id": body.id or "", "seeker_id": body.seeker_id, "job_id": body.job_id}, None)
     rec = create_referral(engine, seeker_id=body.seeker_id, job_id=body.job_id, station_id=body.station_id,
-                          notes=body.notes, referral_id=body.id)
+                          notes=body.notes, referral_id=body.id, consent=body.consent)
     return JSONResponse(rec, status_code=201)
 
 
@@ -52,13 +54,15 @@ def create(body: ReferralCreate, engine: EngineDep):
               summary="更新推荐进展 / record a referral's progress",
               description="recommended → interviewing | hired | rejected | withdrawn；interviewing → hired | "
                           "rejected | withdrawn。录用（hired）时求职者改为已就业，岗位招聘人数减一（为0时已招满）。")
-def update(id: str, body: ReferralUpdate, engine: EngineDep):
+def update(id: str, body: ReferralUpdate, engine: EngineDep, p: PrincipalDep):
+    check_write(engine, p, "referral", None, readable(engine, p, "referral", id))
     rec = transition_referral(engine, id, body.model_dump(exclude_unset=True))
     return JSONResponse(rec)
 
 
 @router.delete("/{id}", status_code=204, response_class=Response, responses=errors(404, 409, 503),
                summary="撤回推荐（记录保留）/ withdraw a referral (it is kept)")
-def withdraw(id: str, engine: EngineDep):
+def withdraw(id: str, engine: EngineDep, p: PrincipalDep):
+    check_write(engine, p, "referral", None, readable(engine, p, "referral", id))
     withdraw_referral(engine, id)
     return Response(status_code=204)

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep, RegionQuery
+from api.guard import PrincipalDep
 from api.schemas import errors
-from matcher.errors import FieldError, ValidationFailed
+from matcher.access import READ, area_for, require
+from matcher.errors import FieldError, NotFoundError, ValidationFailed
 from matcher.stats import SECTIONS, region_stats
 
 router = APIRouter(tags=["stats · 统计"])
@@ -32,8 +34,14 @@ def parse_sections(by: list[str] | None) -> list[str]:
                         "各部分的统计口径见 matcher/stats.py。")
 def stats(
     engine: EngineDep,
+    p: PrincipalDep,
     region_code: RegionQuery = None,
     by: Annotated[list[str] | None, Query(description="统计维度 / sections")] = None,
     top: Annotated[int, Query(ge=1, le=100, description="职业排行条数 / occupations listed")] = 10,
 ):
+    require(p, "stats", READ)
+    area = area_for(p, region_code)
+    if area is False:
+        raise NotFoundError("region", region_code or "")
+    region_code = area or None
     return JSONResponse(region_stats(engine, region_code, sections=parse_sections(by), top=top))

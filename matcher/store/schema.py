@@ -125,4 +125,48 @@ embeddings = Table(
     Column("vector", LargeBinary, nullable=False),
 )
 
+# -- access: accounts, their API tokens (only hashes are kept) and the audit log of personal-data reads.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("region_code", String(12)),
+    Column("employer_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", String(32), nullable=False),
+    Column("hint", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_api_tokens_account", "account_id"),
+)
+
+# Append-only: the migration adds triggers that refuse UPDATE and DELETE on both databases.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("account_id", String(32), nullable=False),
+    Column("account_name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("region_code", String(12)),
+    Column("purpose", String(200), nullable=False),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_region", "region_code"),
+    Index("ix_audit_log_record", "kind", "record_id"),
+)
+
 TABLES = {"job": jobs, "seeker": seekers, "employer": employers, "station": stations, "referral": referrals}

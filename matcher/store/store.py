@@ -307,7 +307,9 @@ class Store:
         (``4-07`` finds ``4-07-05-01``); ``name_contains`` / ``title_contains`` case-insensitive
         substring; ``name_or_phone_tail`` a seeker's name contains the text, or, for 4 digits, the
         phone ends with them; ``priority_group`` a seeker in that assistance group; ``station_kind`` a
-        station's kind; ``seq_above`` changed after that change number."""
+        station's kind; ``seq_above`` changed after that change number; ``employer_jobs`` referrals
+        to that employer's jobs; ``seeker_region_prefix`` referrals of seekers in that area;
+        ``referred_to_employer`` seekers with a live referral to that employer's jobs."""
         cond = []
         for key, value in where.items():
             if value is None:
@@ -332,6 +334,17 @@ class Store:
                                  cast(table.c.data, Text).contains(f'"{value}"', autoescape=True)))
             elif key == "station_kind":  # a station's ``kind`` (the name ``kind`` is the record kind)
                 cond.append(table.c.kind == value)
+            elif key == "employer_jobs":  # referrals to the jobs of an employer
+                cond.append(table.c.job_id.in_(select(TABLES["job"].c.id).where(TABLES["job"].c.employer_id == value)))
+            elif key == "seeker_region_prefix":  # referrals of seekers registered in an area
+                seekers_t = TABLES["seeker"]
+                cond.append(table.c.seeker_id.in_(
+                    select(seekers_t.c.id).where(seekers_t.c.region_code.startswith(value, autoescape=True))))
+            elif key == "referred_to_employer":  # seekers with a live referral to one of an employer's jobs
+                refs, jobs_t = TABLES["referral"], TABLES["job"]
+                cond.append(table.c.id.in_(select(refs.c.seeker_id).where(
+                    refs.c.deleted.is_(False), refs.c.status != "withdrawn",
+                    refs.c.job_id.in_(select(jobs_t.c.id).where(jobs_t.c.employer_id == value)))))
             elif key == "seq_above":
                 cond.append(table.c.seq > value)
             elif isinstance(value, list | tuple | set):

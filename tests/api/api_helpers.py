@@ -14,12 +14,31 @@ from api.app import create_app
 TODAY = date.today()
 
 
+def make_token(engine, role: str = "province", region: str | None = None, employer: str | None = None,
+               name: str | None = None, expires_days: float | None = None) -> str:
+    """A real account and token in the engine's store (a unique name per call by default)."""
+    import uuid
+
+    from matcher.accounts import add_account
+
+    _, token = add_account(engine.store, name or f"t-{role}-{uuid.uuid4().hex[:8]}", role, region_code=region,
+                           employer_id=employer, expires_days=expires_days)
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @contextmanager
-def api_client(engine, wait: bool = True, **settings) -> Iterator[TestClient]:
-    """A TestClient whose lifespan runs (the engine is warmed in the background)."""
+def api_client(engine, wait: bool = True, role: str | None = "province", **settings) -> Iterator[TestClient]:
+    """A TestClient whose lifespan runs (the engine is warmed in the background), sending the
+    token of a fresh ``role`` account (province-wide by default; None: no token)."""
     conf = engine.settings.model_copy(update=settings) if settings else None
     app = create_app(settings=conf, engine=engine)
     with TestClient(app) as client:
+        if role is not None:
+            client.headers.update(bearer(make_token(engine, role)))
         if wait:
             wait_ready(client)
         yield client

@@ -36,7 +36,7 @@ def test_create_conflict_and_generated_id(client):
     assert client.post("/v1/employers", json={"id": "E1", "name": "石家庄钢铁"}).status_code == 201
     r = client.post("/v1/employers", json={"id": "E1", "name": "另一家"})
     assert r.status_code == 409
-    assert r.json()["code"] == "conflict" and r.json()["field"] == "id" and "已存在" in r.json()["message"]
+    assert r.json()["code"] == "conflict" and r.json()["field"] == "id" and "已被占用" in r.json()["message"]
     r = client.post("/v1/employers", json={"name": "无编号单位"})
     assert r.status_code == 201 and r.json()["id"].startswith("E")
     # a deleted record's id may be used again
