@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from matcher.access import Principal, Role, check_account_fields
 from matcher.errors import Conflict, FieldError, NotFoundError, Unauthorized, ValidationFailed
@@ -122,9 +122,12 @@ def revoke(store, name: str) -> int:
     with store.engine.begin() as conn:
         conn.execute(update(accounts).where(accounts.c.id == acc.id, accounts.c.revoked_at.is_(None))
                      .values(revoked_at=now))
-        res = conn.execute(update(api_tokens).where(api_tokens.c.account_id == acc.id, api_tokens.c.revoked_at.is_(None))
-                           .values(revoked_at=now))
-    return res.rowcount or 0
+        active = conn.execute(select(func.count()).select_from(api_tokens).where(
+            api_tokens.c.account_id == acc.id, api_tokens.c.revoked_at.is_(None),
+            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now))).scalar_one()
+        conn.execute(update(api_tokens).where(api_tokens.c.account_id == acc.id, api_tokens.c.revoked_at.is_(None))
+                     .values(revoked_at=now))
+    return int(active)
 
 
 def revoke_token(store, token: str) -> bool:
