@@ -12,7 +12,7 @@ from api.deps import EngineDep, IdQuery
 from api.guard import PrincipalDep, check_write, readable
 from api.routes.crud import record_router
 from api.schemas import ReferralCreate, ReferralUpdate, errors
-from matcher.errors import NotFoundError
+from matcher.errors import FieldError, NotFoundError, ValidationFailed
 from matcher.records import Referral
 from matcher.referrals import create_referral, transition_referral, withdraw_referral
 from matcher.vocab import ReferralStatus
@@ -29,12 +29,19 @@ def referral_filters(
 
 
 def _references_exist(engine, data: dict[str, Any]) -> None:
-    """A referral written whole (PUT) must still point at a stored seeker and job."""
+    """A referral written whole (PUT) must still point at a stored seeker and job, and may not
+    change a stored referral's status: progress goes through PATCH, which checks the workflow and
+    applies a hire to the seeker and the job."""
     for kind, field in (("seeker", "seeker_id"), ("job", "job_id")):
         if not engine.store.get_dicts(kind, [data[field]]):
             err = NotFoundError(kind, data[field])
             err.field = field
             raise err
+    old = engine.store.get_dicts("referral", [data["id"]]).get(data["id"])
+    if old is not None and old.get("status") != data.get("status"):
+        raise ValidationFailed([FieldError(
+            "status", "推荐进展请用 PATCH /v1/referrals/{id} 记录 / record a referral's progress with PATCH "
+                      "/v1/referrals/{id}", value=data.get("status"))])
 
 
 router = record_router("referrals", filters=referral_filters, summary_zh="推荐", before_write=_references_exist,

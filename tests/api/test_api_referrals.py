@@ -111,6 +111,14 @@ def test_put_referral_needs_stored_records(client, stocked):
     assert r.status_code == 404 and r.json()["field"] == "job_id"
     r = client.put("/v1/referrals/R9", json={"seeker_id": "S1", "job_id": "WELD", "status": "面试中"})
     assert r.status_code == 200 and r.json()["status"] == "interviewing"
+    # a whole-record write may not move a stored referral's status (PATCH runs the workflow)
+    for status in ("recommended", "hired"):
+        r = client.put("/v1/referrals/R9", json={"seeker_id": "S1", "job_id": "WELD", "status": status})
+        assert r.status_code == 422 and r.json()["field"] == "status" and "PATCH" in r.json()["message"]
+    assert client.get("/v1/referrals/R9").json()["status"] == "interviewing"
+    r = client.put("/v1/referrals/R9", json={"seeker_id": "S1", "job_id": "WELD", "status": "interviewing",
+                                            "notes": "约好周一面试"})
+    assert r.status_code == 200 and r.json()["notes"] == "约好周一面试"
 
 
 # -- the pure rules -------------------------------------------------------------------------------
