@@ -2,11 +2,14 @@
 
 The real FastAPI app runs under uvicorn in a background thread on a free localhost port, on a
 temporary SQLite home holding a small Hebei dataset (one station, a few located jobs, a few
-seekers), with the session's real encoder. Chromium (Debian's ``chromium`` + ``chromium-driver``,
-driven by Selenium) then works the console as station staff would:
+seekers, one employer) and three accounts (province staff, a county, the employer), with the
+session's real encoder. Chromium (Debian's ``chromium`` + ``chromium-driver``, driven by Selenium)
+then works the console as station staff would:
 
-pick the station -> find a seeker by name -> read the ranked, explained matches -> 推荐 (a
-referral is recorded) -> 录用 (hired) -> the API shows the referral hired and the seeker employed.
+log in with a token (the login panel) -> pick the station -> find a seeker by name -> read the
+ranked, explained matches -> 推荐 (a referral is recorded) -> 录用 (hired) -> the API shows the
+referral hired and the seeker employed. The login itself (a wrong token, 退出, an employer's tabs,
+a revoked token mid-session) has its own test.
 
 Skips with a reason when Chromium, chromedriver or selenium is missing. Screenshots go to the
 test's tmp dir, or to ``$CONSOLE_SCREENSHOT_DIR`` when that is set.
@@ -19,8 +22,10 @@ import shutil
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +44,8 @@ OTHER_STATION = {
     "id": "ST-E2E-2", "name": "正定县曲阳桥乡村级服务站", "kind": "village", "region_code": "130123",
     "address": "正定县曲阳桥乡", "lat": 38.10, "lng": 114.58,
 }
+EMPLOYER = {"id": "E-HBGG", "name": "石家庄华北钢构有限公司", "region_code": "130102", "industry": "制造业"}
+TOKEN_KEY = "hebei-matcher.console.token"  # sessionStorage (never localStorage: a shared station PC)
 
 
 def _job(id_, title, employer, lat, lng, wage, **kw):
@@ -53,7 +60,8 @@ def _job(id_, title, employer, lat, lng, wage, **kw):
 
 JOBS = [
     _job("J-weld", "电焊工", "石家庄华北钢构有限公司", 38.062, 114.532, (5000, 7000), headcount=1,
-         skills=["焊工证", "电焊", "气保焊"], description="钢结构车间电焊，持焊工证，有经验者优先"),
+         skills=["焊工证", "电焊", "气保焊"], description="钢结构车间电焊，持焊工证，有经验者优先",
+         employer_id=EMPLOYER["id"]),
     _job("J-weld2", "二保焊焊工", "石家庄恒达机械厂", 38.071, 114.555, (5500, 7500), headcount=2,
          skills=["焊工证", "二氧化碳保护焊"], description="机械加工厂招焊工，包午餐"),
     _job("J-guard", "小区保安", "长安物业服务有限公司", 38.041, 114.503, (3200, 3800), headcount=2,
@@ -96,20 +104,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str            # http://127.0.0.1:<port>
+    engine: Any          # the app's MatchEngine (to make or revoke accounts)
+    token: str           # 省级 staff: sees all of the fixture
+    county_token: str    # 县级, 长安区 (130102)
+    employer_token: str  # 用人单位 EMPLOYER
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, encoder, model_cache):
-    """The real app under uvicorn on 127.0.0.1:<free port>; yields its base URL."""
+    """The real app under uvicorn on 127.0.0.1:<free port>, with its accounts."""
     import uvicorn
 
     from api.app import create_app
+    from matcher.accounts import add_account
     from matcher.engine import MatchEngine
 
     home = tmp_path_factory.mktemp("console-home")
     engine = MatchEngine.open(home=home, encoder=encoder, model_cache=model_cache, sync_interval=0)
     engine.upsert_stations([STATION, OTHER_STATION])
+    engine.upsert_employers([EMPLOYER])
     engine.upsert_jobs(JOBS)
     engine.upsert_seekers(SEEKERS)
     engine.warm()
+    _, token = add_account(engine.store, "省就业服务中心", "province", region_code="13")
+    _, county_token = add_account(engine.store, "长安区就业服务中心", "county", region_code="130102")
+    _, employer_token = add_account(engine.store, "华北钢构招聘", "employer", employer_id=EMPLOYER["id"])
     app = create_app(settings=engine.settings, engine=engine)
 
     port = _free_port()
@@ -122,9 +144,8 @@ def server(tmp_path_factory, encoder, model_cache):
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
     try:
-        yield base
+        yield Server(f"http://127.0.0.1:{port}", engine, token, county_token, employer_token)
     finally:
         srv.should_exit = True
         thread.join(timeout=15)
@@ -133,9 +154,10 @@ def server(tmp_path_factory, encoder, model_cache):
 
 @pytest.fixture(scope="module")
 def http(server):
+    """The API as the province account sees it (to check what the console did)."""
     import httpx
 
-    with httpx.Client(base_url=server, timeout=60) as client:
+    with httpx.Client(base_url=server.base, timeout=60, headers={"Authorization": f"Bearer {server.token}"}) as client:
         yield client
 
 
@@ -197,9 +219,42 @@ def visible(selector):
     return check
 
 
-def open_console(driver, base):
-    driver.get(f"{base}/console")
-    wait(driver, lambda d: d.execute_script("return document.body.dataset.ready === 'true'"))
+def auth_state(driver) -> str | None:
+    """'in' (the console is loaded), 'out' (the login panel is shown), or None while it decides."""
+    return driver.execute_script(
+        "const b = document.body.dataset; return b.auth === 'out' ? 'out' : (b.ready === 'true' ? 'in' : null)")
+
+
+def stored_token(driver) -> str | None:
+    return driver.execute_script(f"return sessionStorage.getItem('{TOKEN_KEY}')")
+
+
+def log_in(driver, token: str) -> None:
+    """Type the token into the login panel and press 登录, as staff would."""
+    wait(driver, visible("#login-panel"))
+    field = css(driver, "#login-token")
+    field.clear()
+    field.send_keys(token)
+    css(driver, "#btn-login").click()
+    wait(driver, lambda d: auth_state(d) == "in")
+
+
+def log_out(driver) -> None:
+    css(driver, "#btn-logout").click()
+    wait(driver, visible("#login-panel"))
+
+
+def open_console(driver, server, token: str | None = None):
+    """Open the console logged in with ``token`` (the province account by default): through the
+    login panel when the tab holds no token, or another account's."""
+    token = token or server.token
+    driver.get(f"{server.base}/console")
+    wait(driver, auth_state)
+    if auth_state(driver) == "in" and stored_token(driver) != token:
+        log_out(driver)
+    if auth_state(driver) == "out":
+        log_in(driver, token)
+    assert stored_token(driver) == token
 
 
 def choose_station(driver, station_id):
@@ -219,6 +274,10 @@ def screenshot(driver, path: Path) -> None:
         driver.set_window_size(1366, 900)
 
 
+def tab_names(driver) -> list[str]:
+    return [b.text for b in css_all(driver, "#tabs [role=tab]") if b.is_displayed()]
+
+
 def js_errors(driver, allow: tuple[str, ...] = ()) -> list[str]:
     """SEVERE browser-console entries (uncaught errors, failed loads) not expected by the test."""
     return [e["message"] for e in driver.get_log("browser")
@@ -227,16 +286,19 @@ def js_errors(driver, allow: tuple[str, ...] = ()) -> list[str]:
 
 # -- tests ----------------------------------------------------------------------------------------
 def test_console_is_served_offline(server, http):
-    page = http.get("/console")
+    import httpx
+
+    page = httpx.get(f"{server.base}/console")  # the page and its files need no token; the API does
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert "岗位匹配工作台" in page.text
-    for asset in ("app.js", "style.css"):
-        r = http.get(f"/console/static/{asset}")
+    for asset in ("app.js", "style.css", "digest-print.css"):
+        r = httpx.get(f"{server.base}/console/static/{asset}")
         assert r.status_code == 200
         # nothing fetched from outside (the SVG namespace is a name, not a download)
         assert "https://" not in r.text and "http://" not in r.text.replace("http://www.w3.org/2000/svg", "")
     assert http.get("/console/static/../routes/console.py").status_code == 404
+    assert httpx.get(f"{server.base}/v1/stations").status_code == 401
 
 
 def test_seeker_matches_referral_and_hire(server, http, browser, shots):
@@ -357,7 +419,7 @@ def test_job_form_errors_and_masked_candidates(server, http, browser, shots):
     assert js_errors(d, allow=("status of 422",)) == []  # the refused first save, on purpose
 
 
-def test_digest_panel(server, browser, shots):
+def test_digest_panel(server, browser, shots, tmp_path):
     d = browser
     open_console(d, server)
     choose_station(d, STATION["id"])
@@ -367,9 +429,31 @@ def test_digest_panel(server, browser, shots):
     assert "还没有准备好" not in body, body
     assert "就业圈" in body and "圈内在招岗位" in body
     assert "李娜" in body  # seekers of the station's ledger with their best matches
-    href = css(d, "#digest-html").get_attribute("href")
-    assert "format=html" in href and f"station_id={STATION['id']}" in href
     screenshot(d, shots / "console_digest.png")
+
+    # the printable page and the CSV need the token too: fetched by the page, not plain links
+    console = d.current_window_handle
+    css(d, "#digest-html").click()
+    wait(d, lambda drv: len(drv.window_handles) == 2)
+    d.switch_to.window(next(h for h in d.window_handles if h != console))
+    try:
+        wait(d, lambda drv: drv.current_url.startswith("blob:") and drv.execute_script(
+            "return document.readyState === 'complete' && !!document.querySelector('h1')"))
+        assert "就业信息推送" in css(d, "h1").text and "李娜" in css(d, "body").text
+        # styled by digest-print.css (the page inherits the console's CSP, which refuses inline style)
+        assert d.execute_script("return getComputedStyle(document.querySelector('table')).borderCollapse") == "collapse"
+        screenshot(d, shots / "console_digest_print.png")
+        assert js_errors(d) == []
+    finally:
+        d.close()
+        d.switch_to.window(console)
+
+    d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    css(d, "#digest-csv").click()
+    wait(d, lambda drv: [f for f in tmp_path.glob("*.csv")])
+    csv = next(tmp_path.glob("*.csv"))
+    assert csv.name.startswith(f"digest-{STATION['id']}-")
+    wait(d, lambda drv: "李娜" in csv.read_text(encoding="utf-8-sig"))
 
     # digests not built yet (503 not_ready): a friendly message instead of an error
     d.execute_script("""
@@ -562,3 +646,113 @@ def test_stats_panel(server, http, browser, shots):
     finally:
         d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert js_errors(d) == []
+
+
+# -- 登录 ------------------------------------------------------------------------------------------
+def test_login_logout_and_roles(server, http, browser, shots):
+    from selenium.webdriver.common.keys import Keys
+
+    from matcher.accounts import add_account, revoke_token
+
+    d = browser
+    d.get(f"{server.base}/console")
+    wait(d, auth_state)  # (a tab still logged in from an earlier test logs out first)
+    if auth_state(d) == "in":
+        log_out(d)
+    d.refresh()
+
+    # no token in this tab: only the login panel, its field focused, nothing asked of the API yet
+    panel = wait(d, visible("#login-panel"))
+    assert auth_state(d) == "out"
+    assert css(d, "label[for='login-token']").text == "访问令牌"
+    field = css(d, "#login-token")
+    assert field.get_attribute("type") == "password"
+    assert d.execute_script("return document.activeElement.id") == "login-token"
+    assert "由管理员用 matcher users add 创建" in css(d, "#login-hint").text
+    assert css(d, "#btn-login").text == "登录"
+    for hidden in ("#tabs", "#workspace", "#station-picker", "#account"):
+        assert not css(d, hidden).is_displayed(), hidden
+    screenshot(d, shots / "console_login.png")
+
+    # an empty or a wrong token: an error, and still the login panel
+    css(d, "#btn-login").click()
+    wait(d, visible("#login-error"))
+    assert "请输入访问令牌" in css(d, "#login-error").text
+    field.send_keys("hjm_this-is-not-a-real-token")
+    css(d, "#btn-login").click()
+    wait(d, lambda drv: "令牌无效或已过期" in css(drv, "#login-error").text)
+    assert panel.is_displayed() and auth_state(d) == "out"
+    assert field.get_attribute("aria-invalid") == "true"
+    assert css(d, "#login-error").get_attribute("role") == "alert"
+    assert stored_token(d) is None
+    assert not css(d, "#workspace").is_displayed()
+    screenshot(d, shots / "console_login_error.png")
+
+    # the right token, from the keyboard (Enter submits): the account line and every staff tab
+    field.clear()
+    field.send_keys(server.token + Keys.ENTER)
+    wait(d, lambda drv: auth_state(drv) == "in")
+    assert not panel.is_displayed()
+    assert css(d, "#account-line").text == "当前账号：省就业服务中心（省级 13）"
+    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计"]
+    assert d.execute_script("return document.activeElement.getAttribute('role')") == "tab"
+    assert stored_token(d) == server.token
+    assert server.token not in d.execute_script("return JSON.stringify(Object.assign({}, localStorage))")
+    assert css(d, "#login-token").get_attribute("value") == ""  # not left in the page
+    choose_station(d, STATION["id"])
+    css(d, "#tab-seekers").click()
+    css(d, "#seeker-q").send_keys("李娜")
+    css(d, "#seeker-search button[type=submit]").click()
+    wait(d, visible("button.open-seeker[data-id='S-li']"))
+    screenshot(d, shots / "console_logged_in.png")
+
+    # 退出: back to the login panel, the token and what was on screen gone, also after a reload
+    log_out(d)
+    assert stored_token(d) is None
+    assert "已退出" in css(d, "#login-status").text
+    assert not css(d, "#account").is_displayed() and not css(d, "#tabs").is_displayed()
+    assert "李娜" not in d.execute_script("return document.body.textContent")
+    d.refresh()
+    wait(d, visible("#login-panel"))
+    assert auth_state(d) == "out"
+
+    # an employer: its own jobs only; no 求职者, 今日推送 or 统计 tab (not even through the URL)
+    d.get(f"{server.base}/console#seekers")
+    log_in(d, server.employer_token)
+    assert css(d, "#account-line").text == f"当前账号：华北钢构招聘（用人单位 {EMPLOYER['id']}）"
+    assert tab_names(d) == ["岗位"]
+    assert not css(d, "#tab-seekers").is_displayed() and not css(d, "#panel-seekers").is_displayed()
+    assert css(d, "#panel-jobs").is_displayed() and d.execute_script("return location.hash") == "#jobs"
+    css(d, "#job-search button[type=submit]").click()
+    wait(d, lambda drv: "共 1 个岗位" in css(drv, "#job-results").text)
+    assert "电焊工" in css(d, "#job-results").text and "小区保安" not in css(d, "#job-results").text
+    css(d, "#btn-new-job").click()
+    wait(d, visible("#job-form"))
+    assert css(d, "#job-employer_id").get_attribute("value") == EMPLOYER["id"]
+    assert css(d, "#job-employer_id").get_attribute("readonly") is not None
+    screenshot(d, shots / "console_employer.png")
+    log_out(d)
+
+    # a county account: statistics only for its own county (the API refuses a wider range)
+    log_in(d, server.county_token)
+    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计"]
+    choose_station(d, STATION["id"])
+    css(d, "#tab-stats").click()
+    wait(d, lambda drv: "长安区" in css(drv, "#stats-body").text)
+    region = css(d, "#stats-region")
+    assert [o.get_attribute("value") for o in region.find_elements("css selector", "option")] == ["130102"]
+    log_out(d)
+
+    # a token revoked while in use: the next request answers 401 and the login panel says so
+    _, token = add_account(server.engine.store, "长安区建北街道站", "station", region_code="130102")
+    log_in(d, token)
+    css(d, "#tab-seekers").click()
+    revoke_token(server.engine.store, token)
+    css(d, "#seeker-q").send_keys("王小明")
+    css(d, "#seeker-search button[type=submit]").click()
+    wait(d, visible("#login-panel"))
+    assert "令牌无效或已过期，请重新登录" in css(d, "#login-error").text
+    assert stored_token(d) is None and not css(d, "#workspace").is_displayed()
+    assert http.get("/v1/me").json()["role"] == "province"  # the other accounts are untouched
+
+    assert js_errors(d, allow=("status of 401",)) == []

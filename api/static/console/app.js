@@ -1,11 +1,15 @@
 /* 基层就业服务站工作台 — plain JavaScript, no build step, no external resources.
- * Talks to the JSON API of the same origin (docs/api.md). */
+ * Talks to the JSON API of the same origin (docs/api.md) with a bearer token (`matcher users add`).
+ * The token lives in sessionStorage only (a station PC is shared): it goes with the tab, and 退出
+ * or any 401 answer clears it and everything the previous account had on screen. */
 (function () {
   'use strict';
 
   // The page lives at <prefix>/console; the API at <prefix>/v1 (works behind a path prefix too).
   var BASE = location.pathname.replace(/\/console\/?$/, '');
-  var STATION_KEY = 'hebei-matcher.console.station';
+  var STATION_KEY = 'hebei-matcher.console.station';   // localStorage: not secret, kept across visits
+  var TOKEN_KEY = 'hebei-matcher.console.token';       // sessionStorage only, never localStorage
+  var MSG_EXPIRED = '令牌无效或已过期，请重新登录';
 
   // ---- Chinese labels for the contract's closed value sets -------------------------------------
   var ZH = {
@@ -164,24 +168,212 @@
   }
   ApiError.prototype = Object.create(Error.prototype);
 
+  // A promise that never settles: the answer to a request of an account that has since logged out
+  // (or whose token was refused) is dropped, so nothing of it reaches the screen of the next one.
+  function never() { return new Promise(function () {}); }
+
+  /* fetch with the account's token. opts: method, body (JSON), token (instead of the stored one),
+   * login (a 401 is the caller's to show, not a logout), raw (resolve with the Response itself). */
   function api(path, opts) {
     opts = opts || {};
-    var init = { method: opts.method || 'GET', headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+    var token = opts.token || auth.token;
+    var gen = auth.gen;
+    var init = { method: opts.method || 'GET', headers: { Accept: opts.raw ? '*/*' : 'application/json' },
+      credentials: 'same-origin', cache: 'no-store' };
+    if (token) init.headers.Authorization = 'Bearer ' + token;
     if (opts.body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(opts.body);
     }
     return fetch(BASE + path, init).then(function (res) {
+      if (gen !== auth.gen) return never();
+      if (res.status === 401 && !opts.login) {
+        logout(MSG_EXPIRED);
+        return never();
+      }
       if (res.status === 204) return null;
+      if (opts.raw && res.ok) return res;
       return res.text().then(function (text) {
+        if (gen !== auth.gen) return never();
         var data = null;
         if (text) { try { data = JSON.parse(text); } catch (e) { data = { message: text.slice(0, 200) }; } }
         if (!res.ok) throw new ApiError(res.status, data);
         return data;
       });
     }, function () {
+      if (gen !== auth.gen) return never();
       throw new ApiError(0, { code: 'network', message: '无法连接服务器，请检查网络后重试' });
     });
+  }
+
+  // ---- login ------------------------------------------------------------------------------------
+  var auth = {
+    token: null,
+    me: null,   // GET /v1/me: {name, role, role_zh, region_code, employer_id, permissions}
+    gen: 0      // bumped at every login and logout; answers to an older generation are dropped
+  };
+
+  function storedToken() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
+  }
+
+  function storeToken(token) {
+    try {
+      if (token) sessionStorage.setItem(TOKEN_KEY, token);
+      else sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) { /* storage disabled: the token lasts for this page only */ }
+  }
+
+  function can(resource, verb) {
+    var perms = (auth.me && auth.me.permissions) || {};
+    return (perms[resource] || []).indexOf(verb || 'read') >= 0;
+  }
+
+  function accountText(me) {
+    var scope = me.region_code || me.employer_id || '';
+    return '当前账号：' + me.name + '（' + (me.role_zh || me.role) + (scope ? ' ' + scope : '') + '）';
+  }
+
+  function loginMessage(text, kind) {
+    var err = $('#login-error');
+    var note = $('#login-status');
+    err.textContent = kind === 'error' ? text : '';
+    err.hidden = !(kind === 'error' && text);
+    note.textContent = kind !== 'error' ? (text || '') : '';
+    note.hidden = !(kind !== 'error' && text);
+    if (kind === 'error' && text) $('#login-token').setAttribute('aria-invalid', 'true');
+    else $('#login-token').removeAttribute('aria-invalid');
+  }
+
+  function showLogin(text, kind) {
+    document.body.dataset.auth = 'out';
+    delete document.body.dataset.ready;
+    ['#workspace', '#tabs', '#station-picker', '#account'].forEach(function (sel) { $(sel).hidden = true; });
+    $('#login-panel').hidden = false;
+    $('#btn-login').disabled = false;
+    $('#btn-login').textContent = '登录';
+    document.title = '登录 · 基层就业服务站 · 岗位匹配工作台';
+    loginMessage(text, kind);
+    var input = $('#login-token');
+    input.focus();
+    if (input.value) input.select();
+  }
+
+  function submitLogin(ev) {
+    ev.preventDefault();
+    var input = $('#login-token');
+    var token = input.value.trim();
+    if (!token) { loginMessage('请输入访问令牌', 'error'); input.focus(); return; }
+    if (/[^\x21-\x7e]/.test(token)) { loginMessage('令牌格式不正确，请检查是否完整复制', 'error'); input.focus(); return; }
+    var btn = $('#btn-login');
+    btn.disabled = true;
+    btn.textContent = '正在登录…';
+    loginMessage('', null);
+    api('/v1/me', { token: token, login: true }).then(function (me) {
+      input.value = '';
+      enter(token, me, true);
+    }).catch(function (err) {
+      btn.disabled = false;
+      btn.textContent = '登录';
+      loginMessage(err.status === 401 ? MSG_EXPIRED : '登录失败：' + err.message, 'error');
+      input.focus();
+      input.select();
+    });
+  }
+
+  // A token found in this tab (a reload): check it before showing anything.
+  function resume() {
+    var token = storedToken();
+    if (!token) { showLogin(); return; }
+    document.body.dataset.auth = 'checking';
+    api('/v1/me', { token: token, login: true }).then(function (me) {
+      enter(token, me);
+    }).catch(function (err) {
+      if (err.status === 401) { storeToken(''); showLogin(MSG_EXPIRED, 'error'); return; }
+      showLogin('无法验证登录状态：' + err.message + '。请重新登录。', 'error');
+    });
+  }
+
+  function enter(token, me, focusTab) {
+    auth.gen += 1;
+    auth.token = token;
+    auth.me = me;
+    storeToken(token);
+    resetWorkspace();
+    document.body.dataset.auth = 'in';
+    document.body.dataset.role = me.role || '';
+    $('#account-line').textContent = accountText(me);
+    $('#login-panel').hidden = true;
+    loginMessage('', null);
+    ['#workspace', '#tabs', '#station-picker', '#account'].forEach(function (sel) { $(sel).hidden = false; });
+    applyPermissions();
+    showTab(location.hash.replace('#', ''));
+    var tab = currentTab() && $('#tab-' + currentTab());
+    if (tab && focusTab) tab.focus();  // from the login form, whose input has just disappeared
+    if (me.role === 'employer' && me.employer_id) {
+      api('/v1/employers/' + enc(me.employer_id)).then(function (e) { auth.employerName = (e && e.name) || ''; }, function () {});
+    }
+    return loadStations().then(function () { document.body.dataset.ready = 'true'; });
+  }
+
+  // 退出, or a token the API no longer accepts: forget the token and whatever was on screen.
+  function logout(text, kind) {
+    auth.gen += 1;
+    auth.token = null;
+    auth.me = null;
+    auth.employerName = '';
+    storeToken('');
+    resetWorkspace();
+    delete document.body.dataset.role;
+    showLogin(text, kind || 'error');
+  }
+
+  function resetWorkspace() {
+    if (toastTimer) clearTimeout(toastTimer);
+    $('#toast').hidden = true;
+    state.stations = [];
+    state.seeker = null;
+    state.matches = [];
+    state.referrals = [];
+    state.jobs = new Map();
+    state.editingJob = null;
+    state.savedJobId = null;
+    state.digestLoadedFor = null;
+    state.statsLoadedFor = null;
+    state.regionNames = {};
+    clear($('#station-select')).appendChild(h('option', { value: '' }, '（请选择服务站）'));
+    $('#station-hint').textContent = '';
+    $('#account-line').textContent = '';
+    // 求职者
+    $('#seeker-search').reset();
+    ['#seeker-results', '#seeker-name', '#seeker-facts', '#match-status', '#match-list', '#distance-view',
+      '#referral-list', '#print-head', '#print-foot'].forEach(function (sel) { clear($(sel)); });
+    $('#seeker-detail').hidden = true;
+    // 岗位
+    $('#job-search').reset();
+    $('#job-form').reset();
+    clearJobErrors();
+    $('#job-form').hidden = true;
+    field('id').readOnly = false;
+    field('employer_id').readOnly = false;
+    $('#btn-job-candidates').hidden = true;
+    clear($('#job-results'));
+    clear($('#candidate-list'));
+    $('#job-candidates').hidden = true;
+    // 今日推送, 统计
+    clear($('#digest-body'));
+    $('#digest-html').hidden = true;
+    $('#digest-csv').hidden = true;
+    $('#digest-date').value = todayISO();
+    ['#stats-body', '#stats-status', '#stats-print-head'].forEach(function (sel) { clear($(sel)); });
+    fillStatsRegions();
+    document.title = '基层就业服务站 · 岗位匹配工作台';
+  }
+
+  function initLogin() {
+    $('#login-form').addEventListener('submit', submitLogin);
+    $('#btn-logout').addEventListener('click', function () { logout('已退出登录。', 'info'); });
+    // another tab of this origin cannot see this tab's sessionStorage; nothing to sync
   }
 
   // ---- notices ---------------------------------------------------------------------------------
@@ -206,9 +398,27 @@
 
   // ---- tabs -------------------------------------------------------------------------------------
   var TABS = ['seekers', 'jobs', 'digest', 'stats'];
+  // What each tab needs of the account (GET /v1/me's permissions); a tab it cannot use is hidden.
+  var TAB_NEEDS = { seekers: ['seekers', 'matches'], jobs: ['jobs'], digest: ['digests'], stats: ['stats'] };
+
+  function allowedTabs() {
+    return TABS.filter(function (t) { return TAB_NEEDS[t].every(function (r) { return can(r, 'read'); }); });
+  }
+
+  function currentTab() {
+    for (var i = 0; i < TABS.length; i++) if (!$('#panel-' + TABS[i]).hidden) return TABS[i];
+    return null;
+  }
+
+  function applyPermissions() {
+    var allowed = allowedTabs();
+    TABS.forEach(function (t) { $('#tab-' + t).hidden = allowed.indexOf(t) < 0; });
+    $('#no-tabs').hidden = allowed.length > 0;
+  }
 
   function showTab(name, focus) {
-    if (TABS.indexOf(name) < 0) name = 'seekers';
+    var allowed = allowedTabs();
+    if (allowed.indexOf(name) < 0) name = allowed[0];
     TABS.forEach(function (t) {
       var tab = $('#tab-' + t);
       var on = t === name;
@@ -216,6 +426,7 @@
       tab.tabIndex = on ? 0 : -1;
       $('#panel-' + t).hidden = !on;
     });
+    if (!name) return;
     if (focus) $('#tab-' + name).focus();
     if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
     if (name === 'digest') maybeLoadDigest();
@@ -223,19 +434,20 @@
   }
 
   function initTabs() {
-    TABS.forEach(function (t, i) {
+    TABS.forEach(function (t) {
       var tab = $('#tab-' + t);
       tab.addEventListener('click', function () { showTab(t); });
       tab.addEventListener('keydown', function (ev) {
+        var shown = allowedTabs();  // arrows move between the tabs this account has
+        var i = shown.indexOf(t);
         var next = null;
-        if (ev.key === 'ArrowRight') next = TABS[(i + 1) % TABS.length];
-        else if (ev.key === 'ArrowLeft') next = TABS[(i + TABS.length - 1) % TABS.length];
-        else if (ev.key === 'Home') next = TABS[0];
-        else if (ev.key === 'End') next = TABS[TABS.length - 1];
+        if (ev.key === 'ArrowRight') next = shown[(i + 1) % shown.length];
+        else if (ev.key === 'ArrowLeft') next = shown[(i + shown.length - 1) % shown.length];
+        else if (ev.key === 'Home') next = shown[0];
+        else if (ev.key === 'End') next = shown[shown.length - 1];
         if (next) { ev.preventDefault(); showTab(next, true); }
       });
     });
-    showTab(location.hash.replace('#', '') || 'seekers');
   }
 
   // ---- stations ---------------------------------------------------------------------------------
@@ -303,7 +515,6 @@
       var st = currentStation();
       if (st) toast('已切换到：' + st.name);
     });
-    return loadStations();
   }
 
   // ---- seekers ----------------------------------------------------------------------------------
@@ -740,7 +951,8 @@
           h('td', null, zh('job_status', j.status)),
           h('td', { class: 'row-actions' },
             h('button', { type: 'button', 'aria-label': '编辑 ' + j.title, onclick: function () { editJob(j.id); } }, '编辑'),
-            h('button', { type: 'button', 'aria-label': '附近候选人：' + j.title, onclick: function () { loadCandidates(j.id); } }, '附近候选人'))
+            can('candidates') ? h('button', { type: 'button', 'aria-label': '附近候选人：' + j.title,
+              onclick: function () { loadCandidates(j.id); } }, '附近候选人') : null)
         ));
       });
       out.appendChild(h('table', { class: 'table' },
@@ -788,6 +1000,10 @@
         field('status').value = 'open';
         field('headcount').value = '1';
         field('posted_at').value = todayISO();
+        if (auth.me && auth.me.employer_id) {  // an employer account posts its own jobs only
+          field('employer_id').value = auth.me.employer_id;
+          if (auth.employerName) field('employer_name').value = auth.employerName;
+        }
         var st = currentStation();
         if (st) {
           if (st.region_code) field('region_code').value = st.region_code;
@@ -795,9 +1011,10 @@
         }
       }
       field('id').readOnly = !!job;
+      field('employer_id').readOnly = !!(auth.me && auth.me.employer_id);
       $('#job-id-hint').textContent = job ? '编号不可修改' : '留空将自动生成';
       $('#job-form-title').textContent = job ? '编辑岗位：' + job.title : '发布新岗位';
-      $('#btn-job-candidates').hidden = !job;
+      $('#btn-job-candidates').hidden = !job || !can('candidates');
       form.hidden = false;
       form.scrollIntoView({ block: 'start' });
       field('title').focus();
@@ -902,7 +1119,7 @@
       field('id').readOnly = true;
       $('#job-id-hint').textContent = '编号不可修改';
       $('#job-form-title').textContent = '编辑岗位：' + job.title;
-      $('#btn-job-candidates').hidden = false;
+      $('#btn-job-candidates').hidden = !can('candidates');
       toast((editing ? '岗位已更新：' : '岗位已发布：') + job.title + '（编号 ' + job.id + '）');
     }).catch(function (err) {
       btn.disabled = false;
@@ -966,8 +1183,6 @@
     }
     if (!$('#digest-date').value) $('#digest-date').value = todayISO();
     state.digestLoadedFor = state.stationId + '|' + $('#digest-date').value;
-    $('#digest-html').href = BASE + digestQuery('html');
-    $('#digest-csv').href = BASE + digestQuery('csv');
     links.forEach(function (a) { a.hidden = false; });
     statusLine(box, '正在生成推送，数据较多时需要十几秒…');
     api(digestQuery('json')).then(function (d) {
@@ -982,6 +1197,59 @@
       } else {
         statusLine(box, '推送加载失败：' + err.message, 'error');
       }
+    });
+  }
+
+  // The printable page and the CSV need the token too, so they are fetched here (not plain links)
+  // and handed to the browser as blob: URLs of this origin.
+  var DIGEST_PRINT_CSS = '/console/static/digest-print.css';
+
+  function blobUrl(blob) {
+    var url = URL.createObjectURL(blob);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 120000);
+    return url;
+  }
+
+  function openDigestHtml() {
+    if (!state.stationId) { toast('请先在页面上方选择服务站', 'error'); return; }
+    // opened now, while the click still counts as the user's (a popup opened after an await is blocked)
+    var win = window.open('', '_blank');
+    if (win) {
+      try { win.opener = null; win.document.title = '正在生成打印版…'; win.document.body.textContent = '正在生成打印版…'; } catch (e) { /* ignore */ }
+    }
+    api(digestQuery('html'), { raw: true }).then(function (res) { return res.text(); }).then(function (html) {
+      // The page inherits this page's CSP (no inline style): its <style> is replaced by our stylesheet.
+      var css = '<link rel="stylesheet" href="' + location.origin + BASE + DIGEST_PRINT_CSS + '">';
+      html = html.replace(/<style[^>]*>[\s\S]*?<\/style>/gi, '');
+      html = /<\/head>/i.test(html) ? html.replace(/<\/head>/i, css + '</head>') : css + html;
+      var url = blobUrl(new Blob([html], { type: 'text/html;charset=utf-8' }));
+      if (win && !win.closed) win.location.href = url;
+      else window.location.assign(url);
+    }).catch(function (err) {
+      if (win && !win.closed) win.close();
+      report(err);
+    });
+  }
+
+  function downloadDigestCsv() {
+    if (!state.stationId) { toast('请先在页面上方选择服务站', 'error'); return; }
+    var btn = $('#digest-csv');
+    btn.disabled = true;
+    var name = 'digest-' + state.stationId + '-' + ($('#digest-date').value || todayISO()) + '.csv';
+    api(digestQuery('csv'), { raw: true }).then(function (res) {
+      var m = /filename="?([^";]+)"?/.exec(res.headers.get('Content-Disposition') || '');
+      if (m) name = m[1];
+      return res.blob();
+    }).then(function (blob) {
+      var a = h('a', { href: blobUrl(blob), download: name, class: 'sr-only' });
+      document.body.appendChild(a);
+      a.click();
+      document.body.removeChild(a);
+      btn.disabled = false;
+      toast('已下载：' + name);
+    }).catch(function (err) {
+      btn.disabled = false;
+      report(err);
     });
   }
 
@@ -1010,7 +1278,9 @@
           p.phone ? h('span', { class: 'hint' }, p.phone) : null, ' ',
           prio.map(function (g) { return h('span', { class: 'tag prio' }, g); }),
           (p.desired_occupations || []).length ? h('span', { class: 'hint' }, '　意向：' + p.desired_occupations.join('、')) : null,
-          h('button', { type: 'button', class: 'link-button', onclick: function () { showTab('seekers'); openSeeker(p.id); } }, '打开')),
+          allowedTabs().indexOf('seekers') >= 0
+            ? h('button', { type: 'button', class: 'link-button', onclick: function () { showTab('seekers'); openSeeker(p.id); } }, '打开')
+            : null),
         (p.matches || []).length
           ? h('ol', { class: 'digest-matches' }, p.matches.map(function (m) {
             return h('li', null,
@@ -1066,12 +1336,16 @@
   var STATS_DEFAULT_LEN = 6;
   var statsSeq = 0;
 
+  // Only ranges inside the account's own area (the API answers 404 for a wider one).
   function statsScopes() {
     var st = currentStation();
     var code = (st && st.region_code) || '';
-    return STATS_LEVELS.filter(function (l) { return code.length >= l.len; }).map(function (l) {
+    var own = (auth.me && auth.me.region_code) || '';
+    var scopes = STATS_LEVELS.filter(function (l) { return code.length >= l.len; }).map(function (l) {
       return { code: code.slice(0, l.len), name: l.name, child: l.child };
-    });
+    }).filter(function (sc) { return sc.code.indexOf(own) === 0; });
+    if (!scopes.length && own && code && code.indexOf(own) === 0) scopes.push({ code: own, name: '本账号辖区', child: '下级地区' });
+    return scopes;
   }
 
   function scopeOf(code) {
@@ -1339,10 +1613,14 @@
     $('#stats-form').addEventListener('submit', loadStats);
     $('#stats-region').addEventListener('change', function () { loadStats(); });
     $('#btn-print-stats').addEventListener('click', function () { window.print(); });
+    $('#digest-html').addEventListener('click', openDigestHtml);
+    $('#digest-csv').addEventListener('click', downloadDigestCsv);
     fillStatsRegions();
     initJobForm();
     initTabs();
-    initStations().then(function () { document.body.dataset.ready = 'true'; });
+    initStations();
+    initLogin();
+    resume();
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
