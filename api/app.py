@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import threading
 import time
+import traceback
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -28,10 +29,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import ApiError
-from api.metrics import Metrics, MetricsMiddleware
+from api.metrics import Metrics, MetricsMiddleware, route_template
 from matcher.engine import MatchEngine
 from matcher.errors import FieldError, MatcherError, ValidationFailed
-from matcher.records import field_errors
+from matcher.records import field_errors, redact_personal
 from matcher.settings import Settings
 
 log = logging.getLogger("matcher.api")
@@ -58,9 +59,12 @@ HTTP API of the job-matching engine for Hebei's grassroots public employment ser
 # -- error answers --------------------------------------------------------------------------------
 def error_response(status: int, code: str, message: str, field: str | None = None,
                    errors: Sequence[FieldError] = (), headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape. Phone- and ID-like numbers are masked in every message and value, so an
+    id in a path or a value in the wrong field does not carry one back out."""
+    items = [{**asdict(e), "message": redact_personal(e.message), "value": redact_personal(e.value)} for e in errors]
     return JSONResponse(
         status_code=status,
-        content={"code": code, "message": message, "field": field, "errors": [asdict(e) for e in errors]},
+        content={"code": code, "message": redact_personal(message), "field": field, "errors": items},
         headers=headers,
     )
 
@@ -87,12 +91,15 @@ class _Errors:
 
 _DATE_TYPES = {"date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact"}
 _OBJECT_TYPES = {"dict_type", "model_type", "model_attributes_type"}
+_PERSONAL_PARAMS = {"q"}
+_PERSONAL_PATHS = ("/v1/seekers", "/v1/matches/jobs")  # seekers and seeker profiles
 _SOURCES = {"body": "请求体 / body", "query": "查询参数 / query", "path": "地址 / path", "header": "请求头 / header"}
 
 
-def translate_request_errors(raw: Sequence[dict[str, Any]]) -> list[FieldError]:
+def translate_request_errors(raw: Sequence[dict[str, Any]], personal: bool = False) -> list[FieldError]:
     """FastAPI's request errors -> our bilingual per-field errors (field = the body field or the
-    query/path parameter's name)."""
+    query/path parameter's name). ``personal``: a request about seekers, whose values are never
+    repeated (see :func:`matcher.records.field_errors`)."""
     out: list[FieldError] = []
     for err in raw:
         loc = [p for p in err.get("loc", ()) if not isinstance(p, int)]
@@ -101,7 +108,10 @@ def translate_request_errors(raw: Sequence[dict[str, Any]]) -> list[FieldError]:
         field = rest[0] if rest else None
         kind = err.get("type", "")
         ctx = err.get("ctx") or {}
-        shown = None if source == "body" or err.get("input") is None else str(err.get("input"))[:80]
+        # a body's values are shown by field_errors (which hides personal ones); ``q`` searches by
+        # name or phone, so it is never repeated either
+        hidden = source == "body" or err.get("input") is None or field in _PERSONAL_PARAMS or personal
+        shown = None if hidden else str(err.get("input"))[:80]
         if kind == "missing" and field is None:
             out.append(FieldError(None, "缺少请求体 / the request body is missing"))
         elif kind in _OBJECT_TYPES:
@@ -117,7 +127,7 @@ def translate_request_errors(raw: Sequence[dict[str, Any]]) -> list[FieldError]:
         elif kind == "string_too_short":
             out.append(FieldError(field, "不能为空 / must not be empty", value=shown))
         else:
-            for fe in field_errors(_Errors([{**err, "loc": tuple(rest)}])):
+            for fe in field_errors(_Errors([{**err, "loc": tuple(rest)}]), personal=personal):
                 out.append(FieldError(fe.field, fe.message, value=shown if source != "body" else fe.value))
     return out
 
@@ -128,7 +138,7 @@ async def _request_validation_error(request: Request, exc: RequestValidationErro
     if bad_json is not None:
         detail = (bad_json.get("ctx") or {}).get("error", "")
         return error_response(400, "bad_request", f"请求体不是有效的 JSON / malformed JSON body: {detail}".rstrip(": "))
-    errs = translate_request_errors(raw)
+    errs = translate_request_errors(raw, personal=request.url.path.startswith(_PERSONAL_PATHS))
     failed = ValidationFailed(errs)
     return error_response(422, "validation_error", failed.message, failed.field, errs)
 
@@ -150,9 +160,61 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     return error_response(exc.status_code, code, message or str(exc.status_code), headers=getattr(exc, "headers", None))
 
 
-async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+def redacted_traceback(exc: BaseException) -> str:
+    """A traceback with the exception types and code lines but *not* the exception messages, which
+    can carry personal data (SQL parameters, a rejected value, a pydantic input)."""
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and e not in chain and len(chain) < 5:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    parts = []
+    for e in reversed(chain):
+        parts.append("".join(traceback.format_list(traceback.extract_tb(e.__traceback__))).rstrip())
+        parts.append(f"{type(e).__module__}.{type(e).__qualname__} (message withheld: it may hold personal data)")
+    return "\n".join(p for p in parts if p)
+
+
+def log_unhandled(scope: Scope, exc: BaseException) -> None:
+    log.error("unhandled error on %s %s: %s\n%s", scope.get("method", ""), route_template(scope),
+              type(exc).__name__, redacted_traceback(exc))
+
+
+def _internal_error() -> JSONResponse:
     return error_response(500, "internal_error", "服务器内部错误 / internal server error")
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log_unhandled(request.scope, exc)
+    return _internal_error()
+
+
+class CatchAllMiddleware:
+    """An unexpected exception becomes the JSON 500 answer and one redacted log line here, instead
+    of reaching the server, whose error log would print the exception's message (see
+    :func:`redacted_traceback`)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            log_unhandled(scope, exc)
+            if not started:  # else the answer is cut short: nothing more can be said
+                await _internal_error()(scope, receive, send)
 
 
 # -- body size limit -----------------------------------------------------------------------------
@@ -171,7 +233,7 @@ class BodyLimitMiddleware:
     async def _refuse(self, send: Send) -> None:
         mb = self.max_bytes / (1024 * 1024)
         resp = error_response(413, "payload_too_large",
-                              f"请求体过大（上限 {mb:g} MB）/ request body too large (limit {mb:g} MB)")
+                              f"请求体过大（上限 {mb:.3g} MB）/ request body too large (limit {mb:.3g} MB)")
         await send({"type": "http.response.start", "status": 413, "headers": resp.raw_headers})
         await send({"type": "http.response.body", "body": resp.body})
 
@@ -212,6 +274,34 @@ class BodyLimitMiddleware:
                 raise
         if too_large and not started:
             await self._refuse(send)
+
+
+# -- NUL characters --------------------------------------------------------------------------------
+class NulGuardMiddleware:
+    """Refuses a NUL character in the path, the query string or the ``X-Purpose`` header with 400
+    ``bad_request``: no text may hold one (PostgreSQL cannot store or compare it; record bodies are
+    checked by the records' own validation)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    @staticmethod
+    def _has_nul(scope: Scope) -> bool:
+        if "\x00" in scope.get("path", ""):
+            return True
+        raw = (scope.get("query_string") or b"").lower()
+        if b"%00" in raw or b"\x00" in raw:
+            return True
+        purpose = dict(scope.get("headers") or []).get(b"x-purpose", b"").lower()
+        return b"%00" in purpose or b"\x00" in purpose
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._has_nul(scope):
+            resp = error_response(400, "bad_request", "地址、查询参数和请求头中不能含有空字符（%00）/ NUL characters "
+                                                      "(%00) are not allowed in the path, query or headers")
+            await resp(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -295,8 +385,10 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)
 
-    # The last added runs first: metrics see every request, 413s included.
+    # The last added runs first: metrics see every request, 413s and 500s included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=int(settings.max_upload_mb * 1024 * 1024))
+    app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(CatchAllMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
     from api.routes import (

@@ -18,6 +18,7 @@ from matcher.engine import MatchEngine
 from matcher.settings import Settings
 
 MAX_PAGE = 200
+MAX_OFFSET = 1_000_000_000  # bounded: a 64-bit overflow in the database's OFFSET was a 500
 
 
 class ApiError(Exception):
@@ -57,7 +58,7 @@ class Pagination:
 
 
 def pagination(
-    offset: Annotated[int, Query(ge=0, description="跳过的条数 / records to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="跳过的条数 / records to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="每页条数（≤200）/ page size (≤ 200)")] = 50,
 ) -> Pagination:
     return Pagination(offset, limit)

@@ -3,11 +3,16 @@
 Request counters and latency histograms are labelled by method, route template (``/v1/jobs/{id}``,
 never the raw path, so ids do not explode the label set) and status. Gauges (index sizes, records,
 index lag) are read from the engine when ``/metrics`` is scraped.
+
+The same middleware writes the access log (logger ``matcher.access``): method, route template,
+status and milliseconds, never the raw path or the query string, which can carry personal data
+(``/v1/seekers?q=王小明``). ``matcher serve`` turns uvicorn's own access log off for that reason.
 """
 
 from __future__ import annotations
 
 import bisect
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -17,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+access_log = logging.getLogger("matcher.access")
 
 
 def _escape(value: str) -> str:
@@ -123,7 +130,7 @@ def route_template(scope: Scope) -> str:
 
 
 class MetricsMiddleware:
-    """Pure ASGI middleware: counts and times every HTTP request."""
+    """Pure ASGI middleware: counts, times and access-logs every HTTP request."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics):
         self.app = app
@@ -150,7 +157,9 @@ class MetricsMiddleware:
         finally:
             with m._lock:
                 m.in_flight -= 1
+            elapsed = time.perf_counter() - start
             route = route_template(scope)
             method = scope.get("method", "GET")
             m.requests.inc(method, route, str(status))
-            m.latency.observe(time.perf_counter() - start, method, route)
+            m.latency.observe(elapsed, method, route)
+            access_log.info("%s %s %s %.1fms", method, route, status, elapsed * 1000)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from matcher.records import RECORD_TYPES, Employer, Job, Record, Referral, RefId, Seeker, Station
+from matcher.records import RECORD_TYPES, Employer, Job, Record, RecordId, Referral, RefId, Seeker, Station
 from matcher.vocab import ReferralStatus, canonical
 
 T = TypeVar("T")
@@ -70,13 +70,13 @@ class ReferralCreate(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    seeker_id: str = Field(min_length=1, max_length=64)
-    job_id: str = Field(min_length=1, max_length=64)
-    station_id: str | None = Field(default=None, max_length=64)
+    seeker_id: RecordId = Field(min_length=1, max_length=64)
+    job_id: RecordId = Field(min_length=1, max_length=64)
+    station_id: RefId = Field(default=None, max_length=64)
     notes: str | None = Field(default=None, max_length=2_000)
     consent: bool = Field(default=False, description="求职者同意向该用人单位提供联系方式 / the seeker agrees that the "
                                                        "employer may see their contact details")
-    id: str | None = Field(default=None, max_length=64, description="不填则自动生成 / generated when absent")
+    id: RefId = Field(default=None, max_length=64, description="不填则自动生成 / generated when absent")
 
 
 class ReferralUpdate(BaseModel):

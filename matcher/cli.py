@@ -229,8 +229,23 @@ def cmd_serve(args) -> int:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"服务启动中：http://{shown}:{port}/console （接口文档 /docs，就绪检查 /readyz）"
           f" / serving on http://{shown}:{port} (API docs at /docs)", flush=True)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=args.log_level)
+    # uvicorn's access log prints the raw path with its query string (``/v1/seekers?q=王小明``):
+    # it is off, and the app logs method, route template, status and time instead (matcher.access).
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=args.log_level,
+                access_log=False, log_config=serve_log_config(args.log_level))
     return 0
+
+
+def serve_log_config(level: str = "info") -> dict:
+    """uvicorn's logging set-up plus the ``matcher`` loggers (the app's access log and errors),
+    on the same stderr handler."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["matcher"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return config
 
 
 def build_parser() -> argparse.ArgumentParser:

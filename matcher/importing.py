@@ -109,7 +109,14 @@ def map_headers(kind: str, headers: list[Any]) -> tuple[dict[str, str], list[str
 
 
 def decode_text(raw: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK, as Chinese Excel writes)."""
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK, as Chinese Excel writes).
+
+    NUL bytes are refused first: no text file of ours has them, and a UTF-16 file (Excel's
+    "Unicode text") would otherwise "decode" as GB18030 into nonsense."""
+    if b"\x00" in raw:
+        raise ValidationFailed([FieldError(
+            None, "文件编码无法识别：含有空字节，可能是 UTF-16 编码或已损坏，请另存为 UTF-8 或 GBK 编码的 CSV / file "
+                  "encoding not recognised: it has NUL bytes (UTF-16 or damaged); save it as a UTF-8 or GBK CSV")])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

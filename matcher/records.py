@@ -46,7 +46,7 @@ _PROVINCE_PREFIXES = {
 }
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_RECORD_ID = re.compile(r"^[^\s/\\?#%]{1,64}$")
+_RECORD_ID = re.compile(r"^[^\s/\\?#%\x00]{1,64}$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 CHINA_LAT = (3.8, 53.6)
 CHINA_LNG = (73.4, 135.1)
@@ -166,11 +166,43 @@ def normalize_phone(value: Any) -> str | None:
     return text
 
 
+_NOT_TEXT = (dict, list, tuple, set, frozenset)
+
+
+def _text(value: Any) -> str | None:
+    """A text cell: numbers from Excel become their digits; a JSON object or list is refused
+    (it would otherwise be stored as its Python repr)."""
+    if is_blank(value):
+        return None
+    if isinstance(value, _NOT_TEXT):
+        raise ValueError("应为文本 / must be text")
+    return str(_number_text(value)).strip()
+
+
+def _required_text(value: Any) -> str | None:
+    if is_blank(value):
+        return None
+    if isinstance(value, _NOT_TEXT):
+        raise ValueError("应为文本 / must be text")
+    return str(value).strip()
+
+
 def _list(value: Any) -> list[str]:
     value = _blank_to_none(value)
     if value is None:
         return []
+    if isinstance(value, dict) or (isinstance(value, list | tuple | set | frozenset)
+                                   and any(isinstance(v, _NOT_TEXT) for v in value)):
+        raise ValueError("应为文本列表或以、分隔的文本 / must be a list of texts or text separated by 、")
     return split_list(value)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, str) and "\x00" in v for v in value)
+    return False
 
 
 def _enum_list(enum):
@@ -202,7 +234,7 @@ def _opt_id(value: Any) -> Any:
     return _id(value)
 
 
-Text = Annotated[str | None, BeforeValidator(lambda v: None if is_blank(v) else str(_number_text(v)).strip())]
+Text = Annotated[str | None, BeforeValidator(_text)]
 TextList = Annotated[list[str], BeforeValidator(_list)]
 Bool = Annotated[bool | None, BeforeValidator(parse_bool)]
 Day = Annotated[date | None, BeforeValidator(parse_date)]
@@ -223,15 +255,25 @@ class Record(BaseModel):
 
     id: RecordId
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL in text: refused here for every field, on every database.
+        if _has_nul(value):
+            raise ValueError("不能含有空字符（\\0）/ must not contain NUL characters")
+        return value
+
     @model_validator(mode="after")
     def _check_coordinates(self):
         lat, lng = getattr(self, "lat", None), getattr(self, "lng", None)
         if (lat is None) != (lng is None):
             raise ValueError("纬度和经度须同时填写 / lat and lng must be given together")
         if lat is not None and not (CHINA_LAT[0] <= lat <= CHINA_LAT[1] and CHINA_LNG[0] <= lng <= CHINA_LNG[1]):
+            # a person's coordinates are personal data: not repeated in the message
+            shown = "" if "lat" in self.personal_fields else f"({lat}, {lng})"
             raise ValueError(
-                f"坐标不在中国境内：({lat}, {lng})，请检查经纬度是否填反 / "
-                f"coordinates ({lat}, {lng}) are outside China (lat/lng swapped?)"
+                f"坐标不在中国境内{'：' if shown else ''}{shown}，请检查经纬度是否填反 / "
+                f"coordinates {shown + ' ' if shown else ''}are outside China (lat/lng swapped?)"
             )
         return self
 
@@ -242,7 +284,7 @@ class Record(BaseModel):
 class Job(Record):
     record_kind: ClassVar[str] = "job"
 
-    title: Annotated[str, BeforeValidator(lambda v: None if is_blank(v) else str(v).strip())] = Field(max_length=200)
+    title: Annotated[str, BeforeValidator(_required_text)] = Field(max_length=200)
     description: Text = Field(default=None, max_length=20_000)
     skills: TextList = Field(default_factory=list)
     occupation_code: Text = None
@@ -355,7 +397,7 @@ class Seeker(Record):
 class Employer(Record):
     record_kind: ClassVar[str] = "employer"
 
-    name: Annotated[str, BeforeValidator(lambda v: None if is_blank(v) else str(v).strip())] = Field(max_length=200)
+    name: Annotated[str, BeforeValidator(_required_text)] = Field(max_length=200)
     credit_code: Text = None
     industry: Text = None
     region_code: RegionCode = None
@@ -376,7 +418,7 @@ class Employer(Record):
 class Station(Record):
     record_kind: ClassVar[str] = "station"
 
-    name: Annotated[str, BeforeValidator(lambda v: None if is_blank(v) else str(v).strip())] = Field(max_length=200)
+    name: Annotated[str, BeforeValidator(_required_text)] = Field(max_length=200)
     kind: Annotated[StationKind, BeforeValidator(_enum(StationKind))] = StationKind.community
     region_code: RegionCode = None
     address: Text = None
@@ -435,8 +477,34 @@ _TYPE_MESSAGES = {
 _PERSONAL = {"name", "id_number", "phone", "address", "birth_date", "lat", "lng", "contact_phone", "contact_name"}
 
 
-def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldError]:
-    """Translate a pydantic error into bilingual, per-field messages."""
+# Mainland mobile numbers and resident ID numbers, wherever they turn up in a message (a column
+# shifted by one in a spreadsheet puts a phone under "gender").
+_PHONE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def redact_personal(text: str | None) -> str | None:
+    """``text`` with anything that looks like a mobile or resident ID number replaced by ``***``."""
+    if not text:
+        return text
+    return _ID_NUMBER_LIKE.sub("***", _PHONE_LIKE.sub("***", text))
+
+
+def _holds_personal_data(exc: Any) -> bool:
+    """Is the record being validated one with personal fields (a seeker)? Known by the model's title."""
+    title = getattr(exc, "title", None)
+    return any(title in (m.__name__, f"{m.__name__}Create") for m in RECORD_TYPES.values() if m.personal_fields)
+
+
+def field_errors(exc: ValidationError, row: int | None = None, personal: bool | None = None) -> list[FieldError]:
+    """Translate a pydantic error into bilingual, per-field messages.
+
+    Personal data never goes into an error: the values of personal fields are never shown, and of a
+    record with personal fields (``personal``; by default: a seeker) no value at all, in whatever
+    field it was (a name in the education column is still a name); phone- and ID-like numbers are
+    masked in every message."""
+    if personal is None:
+        personal = _holds_personal_data(exc)
     out: list[FieldError] = []
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
@@ -444,10 +512,15 @@ def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldErro
         kind = err.get("type", "")
         value = err.get("input")
         ctx = err.get("ctx") or {}
+        hidden = value is None or isinstance(value, dict) or field in _PERSONAL or personal
         if kind in ("value_error", "assertion_error"):
             msg = str(ctx.get("error", err.get("msg", ""))).removeprefix("Value error, ")
+            if hidden and isinstance(value, str | int | float) and str(value).strip():  # quoted after a colon
+                msg = re.sub(f"(：|: ){re.escape(str(value).strip())}", r"\1…", msg)
         elif kind == "enum":
-            msg = f"取值无效：{value}，可选值：{ctx.get('expected', '')} / invalid value {value!r}; allowed: {ctx.get('expected', '')}"
+            expected = ctx.get("expected", "")
+            msg = (f"取值无效，可选值：{expected} / invalid value; allowed: {expected}" if hidden else
+                   f"取值无效：{value}，可选值：{expected} / invalid value {value!r}; allowed: {expected}")
         elif kind in ("greater_than_equal", "greater_than"):
             msg = f"应不小于 {ctx.get('ge', ctx.get('gt'))} / must be ≥ {ctx.get('ge', ctx.get('gt'))}"
         elif kind in ("less_than_equal", "less_than"):
@@ -456,8 +529,7 @@ def field_errors(exc: ValidationError, row: int | None = None) -> list[FieldErro
             msg = f"文本过长（最多{ctx.get('max_length')}字）/ text too long (max {ctx.get('max_length')})"
         else:
             msg = _TYPE_MESSAGES.get(kind, f"数据无效 / invalid value ({err.get('msg', kind)})")
-        # Personal data never goes into an error message.
-        hidden = value is None or isinstance(value, dict) or field in _PERSONAL
-        shown = None if hidden else str(value)[:80]
+        shown = None if hidden else redact_personal(str(value)[:80])
+        msg = redact_personal(msg)
         out.append(FieldError(field=field, message=msg, row=row, value=shown))
     return out
