@@ -55,22 +55,33 @@ def _backends():
 
 @pytest.fixture(params=_backends())
 def database_url(request, tmp_path, postgres_url):
-    """Each store test runs on SQLite and, when configured, on PostgreSQL (emptied first)."""
+    """Each store and API test runs on SQLite and, when configured, on PostgreSQL (a fresh, empty schema)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'matcher.db'}"
     if postgres_url is None:
         pytest.skip("PostgreSQL not configured (set MATCHER_TEST_DATABASE_URL; .ci/run does)")
+    reset_postgres(postgres_url)
+    return postgres_url
+
+
+def reset_postgres(url: str) -> None:
+    """Empty a test database: drop and re-create its ``public`` schema, so the next ``Store.open``
+    migrates from scratch. Rows are not deleted: ``audit_log`` is append-only (its triggers refuse
+    DELETE and TRUNCATE), and dropping the schema also drops the triggers and their function.
+    Connections a previous test left open on this database are ended first (an idle transaction
+    would otherwise block the DROP)."""
     from sqlalchemy import create_engine, text
 
-    eng = create_engine(postgres_url)
-    with eng.begin() as conn:
-        tables = conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
-        ).scalars().all()
-        if tables:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)))
-    eng.dispose()
-    return postgres_url
+    eng = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            conn.execute(text("SET lock_timeout = '10s'"))
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        eng.dispose()
 
 
 @pytest.fixture

@@ -74,3 +74,99 @@ def test_reopen_keeps_data_and_schema(database_url):
     s = Store.open(database_url)
     assert s.count("job") == 2
     s.close()
+
+
+# -- several processes on one database (threads with their own connections stand in for them) ------
+def _at_once(n, fn):
+    """Run ``fn(i)`` in ``n`` threads released together; returns the exceptions raised."""
+    import threading
+
+    barrier, errors = threading.Barrier(n), []
+
+    def run(i):
+        barrier.wait()
+        try:
+            fn(i)
+        except Exception as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a writer is still waiting after 60 s"
+    return errors
+
+
+def test_servers_starting_together_on_a_new_database_migrate_once(database_url):
+    """Processes (Alembic is not thread-safe) opening a new database at once: one migrates, the
+    others wait for it and find the schema current."""
+    import subprocess
+    import sys
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL: the migration takes an advisory lock")
+    code = "import sys; from matcher.store import Store; Store.open(sys.argv[1]).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code, database_url], stderr=subprocess.PIPE) for _ in range(3)]
+    try:
+        failures = [p.communicate(timeout=120)[1].decode()[-800:] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [p.returncode for p in procs] == [0, 0, 0], failures
+    s = Store.open(database_url)
+    assert s.count("job") == 0
+    s.close()
+
+
+def test_first_writes_from_two_connections_at_once(database_url):
+    """On a new database both writers find no change counter; neither may fail creating it."""
+    stores = [Store.open(database_url) for _ in range(2)]
+    try:
+        errors = _at_once(2, lambda i: stores[i].upsert("job", [jobs(2)[i]]))
+        assert errors == []
+        assert stores[0].max_seq() == 2 and sorted(c.seq for c in stores[0].changes_since("job", 0)) == [1, 2]
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_an_embedding_written_meanwhile_by_another_process_is_replaced(database_url):
+    """Two servers embedding one new record at once: the second writer's delete finds nothing (the
+    first has not committed), then its insert meets the first's row; it must replace it, not fail."""
+    import threading
+
+    from matcher.store.schema import embeddings
+
+    def row(h):
+        return {"kind": "job", "id": "J000", "encoder": "e", "text_hash": h, "vector": b"\0" * 8}
+
+    stores = [Store.open(database_url) for _ in range(2)]
+    try:
+        other = stores[0].engine.connect()
+        tx = other.begin()
+        other.execute(embeddings.insert(), [row("first")])  # not committed yet
+        errors = []
+
+        def write():
+            try:
+                with stores[1].engine.begin() as conn:  # what MatchEngine._embed_records does
+                    conn.execute(embeddings.delete().where(embeddings.c.id == "J000"))
+                    conn.execute(stores[1].replacing_insert(embeddings), [row("second")])
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+        t = threading.Thread(target=write)
+        t.start()
+        t.join(timeout=1)  # it waits for the other transaction (PostgreSQL: the key; SQLite: the lock)
+        tx.commit()
+        other.close()
+        t.join(timeout=60)
+        assert errors == []
+        with stores[1].engine.connect() as conn:
+            assert conn.execute(embeddings.select()).all()[0].text_hash == "second"
+    finally:
+        for s in stores:
+            s.close()

@@ -6,6 +6,7 @@ the record really changed, so re-importing a file is idempotent and an index can
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -20,6 +21,19 @@ from matcher.records import RECORD_TYPES, Record
 from matcher.store.schema import TABLES, counters
 
 _CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
+
+# Records hold personal data, so the SQL log never shows values: the engines hide bound parameters
+# (in log lines and in error messages) and their result rows, which SQLAlchemy logs at DEBUG.
+_LOGGING_NAME = "matcher"
+
+
+def _no_rows(record: logging.LogRecord) -> bool:
+    return record.levelno > logging.DEBUG
+
+
+logging.getLogger(f"sqlalchemy.engine.Engine.{_LOGGING_NAME}").addFilter(_no_rows)
+
+_MIGRATION_LOCK = 0x6A6D6174  # PostgreSQL advisory lock key held while migrating ("jmat")
 
 
 @dataclass
@@ -110,10 +124,11 @@ class Store:
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True,
+                                   logging_name=_LOGGING_NAME)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, logging_name=_LOGGING_NAME)
         store = cls(engine)
         if migrate:
             store.migrate()
@@ -127,6 +142,11 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", "matcher:migrations")
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Several processes starting on one new database would all create the tables and all
+                # but one fail; this lock (held until commit) lets one migrate while the others wait,
+                # then find the schema current.
+                conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
@@ -141,9 +161,19 @@ class Store:
     def _next_seq(self, conn: Connection, n: int) -> int:
         """Reserve ``n`` change numbers; returns the last. The counter row is locked until commit,
         so change numbers are handed out in commit order."""
-        res = conn.execute(update(counters).where(counters.c.name == "seq").values(value=counters.c.value + n))
+        bump = update(counters).where(counters.c.name == "seq").values(value=counters.c.value + n)
+        res = conn.execute(bump)
         if res.rowcount == 0:
-            conn.execute(counters.insert().values(name="seq", value=n))
+            if self.dialect == "postgresql":
+                # The first writes to a new database, in two connections at once: both find no row
+                # and a plain INSERT fails in one of them. ON CONFLICT waits for the other's insert
+                # to commit and then leaves its row to be bumped.
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                conn.execute(pg_insert(counters).values(name="seq", value=0).on_conflict_do_nothing())
+                conn.execute(bump)
+            else:  # SQLite: the UPDATE above already holds the database's write lock
+                conn.execute(counters.insert().values(name="seq", value=n))
         return conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar_one()
 
     def upsert(self, kind: str, records: Sequence[Record], *, conn: Connection | None = None) -> UpsertResult:
@@ -198,6 +228,21 @@ class Store:
             conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in cols}} for r in updates])
         result.inserted, result.updated = len(inserts), len(updates)
         return result
+
+    def replacing_insert(self, table):
+        """An INSERT into ``table`` that replaces a row with the same primary key. Callers delete
+        the rows first; on PostgreSQL another process may insert the same key between that DELETE
+        and this INSERT (two servers embedding one new record at once) and a plain INSERT would
+        then fail, so there it is ``ON CONFLICT DO UPDATE``. On SQLite the DELETE already holds the
+        database's write lock, so the plain INSERT is kept."""
+        if self.dialect != "postgresql":
+            return table.insert()
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(table)
+        key = [c.name for c in table.primary_key.columns]
+        return stmt.on_conflict_do_update(
+            index_elements=key, set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key})
 
     def delete(self, kind: str, record_id: str) -> bool:
         """Tombstone a record (kept for index sync and audit). Returns False if absent."""
