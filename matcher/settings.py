@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     )
     batch_threads: int = Field(default=0, description="Threads for batch embedding; 0 = all cores.")
     query_threads: int = Field(default=1, description="Threads for embedding one query.")
+    query_blas_threads: int = Field(
+        default=1, ge=0,
+        description="Threads numpy's BLAS may use while a match is scored (the candidates' cosines); 1 keeps "
+        "several worker processes from oversubscribing the cores, 0 leaves BLAS as it is.",
+    )
     exact_index_max: int = Field(
         default=20_000,
         description="Collections up to this size use an exact FAISS index (≈1.4 ms at 20k); larger use IVF-Flat.",

@@ -65,6 +65,25 @@ def seeker_text(seeker: dict[str, Any]) -> str:
     return normalize("。".join(parts)) or "求职"
 
 
+#: The record fields a :class:`Profile` (its text, occupations and skills) is computed from. A change
+#: to any other field (wage, position, status, dates...) leaves the profile and the embedding as they
+#: are; keep this in step with :class:`Profiler` and ``job_text`` / ``seeker_text``.
+PROFILE_FIELDS = {
+    "job": ("title", "occupation_code", "description", "skills", "licenses_required"),
+    "seeker": ("desired_occupations", "skills", "certificates", "experience"),
+}
+
+
+def profile_key(kind: str, rec: dict[str, Any]) -> int:
+    """A 64-bit key of the fields the profile of ``rec`` depends on: equal keys, equal profiles (and
+    encoder texts). Cheap (no normalisation); only compared within one process."""
+    parts = []
+    for name in PROFILE_FIELDS[kind]:
+        v = rec.get(name)
+        parts.append(tuple(v) if isinstance(v, list | tuple) else v)
+    return hash(tuple(parts))
+
+
 class Profiler:
     """Turns records into :class:`Profile` with one taxonomy and one skill vocabulary."""
 

@@ -185,15 +185,20 @@ class JobTable(_Table):
         "heavy": (bool, False),
     }
     OBJECTS = ("skills", "licenses", "region", "employer")
+    #: columns written by :func:`job_profile_features` (kept as they are when only other fields change)
+    PROFILE_COLUMNS = ("occ4", "occ3", "occ2", "occ_conf", "heavy", "skills")
 
 
 
 def job_features(job: dict[str, Any], profile: Profile, codes: CodeBook, gazetteer, taxonomy, vocabulary) -> dict[str, Any]:
     """The column values of one job (pure apart from interning codes)."""
+    return {**job_base_features(job, codes, gazetteer, vocabulary), **job_profile_features(profile, codes, taxonomy)}
+
+
+def job_base_features(job: dict[str, Any], codes: CodeBook, gazetteer, vocabulary) -> dict[str, Any]:
+    """The columns of a job that do not depend on its text profile (``JobTable.PROFILE_COLUMNS``):
+    what a wage, position or status change rewrites."""
     loc, _area = _location(job, gazetteer)
-    best = profile.occupations[0] if profile.occupations else None
-    o4, o3, o2 = codes.levels(best.code if best else None)
-    occ = taxonomy.get(best.code) if best else None
     return {
             **loc,
             "open": job.get("status", "open") == "open",
@@ -206,16 +211,25 @@ def job_features(job: dict[str, Any], profile: Profile, codes: CodeBook, gazette
             "age_min": job.get("age_min") or 0,
             "age_max": job.get("age_max") or 200,
             "exp_min": job.get("experience_years_min") or 0,
-            "occ4": o4, "occ3": o3, "occ2": o2, "occ_conf": best.confidence if best else 0.0,
             "headcount": job.get("headcount") or 1,
             "accessible": bool(job.get("accessible")),
             "welcome": bits(job.get("priority_groups_welcome"), PRIORITY_BITS),
             "welfare": bool(job.get("public_welfare")),
-            "heavy": bool(occ is not None and getattr(occ, "physical", "") == "heavy"),
-            "skills": profile.skills,
             "licenses": frozenset(vocabulary.canonical(x) for x in job.get("licenses_required") or []),
             "region": job.get("region_code") or "",
             "employer": job.get("employer_id") or job.get("employer_name"),
+        }
+
+
+def job_profile_features(profile: Profile, codes: CodeBook, taxonomy) -> dict[str, Any]:
+    """The columns of a job derived from its text profile (occupation, skills)."""
+    best = profile.occupations[0] if profile.occupations else None
+    o4, o3, o2 = codes.levels(best.code if best else None)
+    occ = taxonomy.get(best.code) if best else None
+    return {
+            "occ4": o4, "occ3": o3, "occ2": o2, "occ_conf": best.confidence if best else 0.0,
+            "heavy": bool(occ is not None and getattr(occ, "physical", "") == "heavy"),
+            "skills": profile.skills,
         }
 
 
@@ -238,15 +252,19 @@ class SeekerTable(_Table):
         "hard": (bool, False),
     }
     OBJECTS = ("skills", "region", "station", "wishes")
+    #: columns written by :func:`seeker_profile_features`
+    PROFILE_COLUMNS = ("occ4a", "occ3a", "occ2a", "conf_a", "occ4b", "occ3b", "occ2b", "conf_b", "skills", "wishes")
 
 
 def seeker_features(seeker: dict[str, Any], profile: Profile, codes: CodeBook, gazetteer, circle,
                     speed_kmh: float) -> dict[str, Any]:
     """The column values of one seeker (pure apart from interning codes)."""
+    return {**seeker_base_features(seeker, gazetteer, circle, speed_kmh), **seeker_profile_features(profile, codes)}
+
+
+def seeker_base_features(seeker: dict[str, Any], gazetteer, circle, speed_kmh: float) -> dict[str, Any]:
+    """The columns of a seeker that do not depend on their text profile (``SeekerTable.PROFILE_COLUMNS``)."""
     loc, area = _location(seeker, gazetteer)
-    hits = list(profile.occupations[:2]) + [None, None]
-    a4, a3, a2 = codes.levels(hits[0].code if hits[0] else None)
-    b4, b3, b2 = codes.levels(hits[1].code if hits[1] else None)
     status = seeker.get("status", "unemployed")
     return {
             **loc,
@@ -257,12 +275,21 @@ def seeker_features(seeker: dict[str, Any], profile: Profile, codes: CodeBook, g
             "etypes": bits(seeker.get("employment_types"), EMPLOYMENT_BITS),
             "edu": edu_rank(seeker.get("education")),
             "born": day_number(seeker.get("birth_date")) if seeker.get("birth_date") else 0,
-            "occ4a": a4, "occ3a": a3, "occ2a": a2, "conf_a": hits[0].confidence if hits[0] else 0.0,
-            "occ4b": b4, "occ3b": b3, "occ2b": b2, "conf_b": hits[1].confidence if hits[1] else 0.0,
             "priority": bits(seeker.get("priority_groups"), PRIORITY_BITS),
             "circle": circle.limit, "circle_urban": circle.urban, "speed": speed_kmh, "hard": circle.hard,
-            "skills": profile.skills,
             "region": seeker.get("region_code") or "",
             "station": seeker.get("station_id"),
+        }
+
+
+def seeker_profile_features(profile: Profile, codes: CodeBook) -> dict[str, Any]:
+    """The columns of a seeker derived from their text profile (wished occupations, skills)."""
+    hits = list(profile.occupations[:2]) + [None, None]
+    a4, a3, a2 = codes.levels(hits[0].code if hits[0] else None)
+    b4, b3, b2 = codes.levels(hits[1].code if hits[1] else None)
+    return {
+            "occ4a": a4, "occ3a": a3, "occ2a": a2, "conf_a": hits[0].confidence if hits[0] else 0.0,
+            "occ4b": b4, "occ3b": b3, "occ2b": b2, "conf_b": hits[1].confidence if hits[1] else 0.0,
+            "skills": profile.skills,
             "wishes": tuple(h.label for h in profile.occupations),
         }

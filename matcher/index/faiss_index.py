@@ -1033,7 +1033,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _read_current(path: Path) -> dict[str, Any]:
     try:
-        raw = (path / CURRENT_FILE).read_text(encoding="utf-8")
+        raw = (path / CURRENT_FILE).read_bytes()  # decoded by json.loads: garbage bytes are a ValueError below
     except FileNotFoundError as exc:
         what = "索引不存在" if not path.exists() else "缺少 CURRENT 文件"
         raise IndexCorrupt(_corrupt(path, what, f"no {CURRENT_FILE} file"), path=path) from exc

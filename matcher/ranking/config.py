@@ -60,7 +60,20 @@ class RankingConfig(BaseModel):
     semantic_ceiling: float = Field(0.92, ge=-1, le=1, description="Cosine mapped to 1.")
     candidates: int = Field(300, ge=10, description="Nearest neighbours taken from the vector index per query.")
     local_candidates: int = Field(
-        1500, ge=10, description="At most this many of the nearest records around the query are added as candidates."
+        1500, ge=10,
+        description="Records around the query (the grid cells covering the search radius) are all candidates when "
+        "there are at most this many. With more (a city), the records inside the radius are searched: the "
+        "`local_nearest` nearest, the `local_semantic` best by cosine and the `local_prior` best on the rest of "
+        "the score (MatchEngine._candidates).",
+    )
+    local_nearest: int = Field(50, ge=0, description="With many records around the query: the nearest this many.")
+    local_semantic: int = Field(
+        100, ge=0, description="With many records around the query: the best this many by cosine inside the radius "
+        "(the vector index with those records as an allowed mask).",
+    )
+    local_prior: int = Field(
+        300, ge=0, description="With many records around the query: the best this many inside the radius on the part "
+        "of the score that needs no cosine (occupation, locality, wage, priority; hard filters applied).",
     )
     max_per_employer: int = Field(
         2, ge=0, description="At most this many jobs of one employer in a seeker's list while others qualify (0 = no cap)."

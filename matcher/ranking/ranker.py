@@ -95,6 +95,122 @@ def _prune(lower: np.ndarray, upper: np.ndarray, k: int, check) -> np.ndarray:
     return sel[check(sel)]
 
 
+def job_prior(
+    q: dict[str, Any],
+    circle: Circle,
+    table: JobTable,
+    rows: np.ndarray,
+    km: np.ndarray,
+    cfg: RankingConfig,
+    today: int,
+) -> np.ndarray:
+    """The part of :func:`rank_jobs`'s score that needs neither the cosine nor the skill sets, for
+    many rows at once (numpy columns only; ``km`` their distances to the seeker), and ``-inf`` where
+    a column hard filter fails.
+
+    A job's final score lies in ``[prior, prior + semantic + skills]``. The engine's candidate stage
+    uses it to choose, among the thousands of jobs around a seeker in a city, those that can still
+    reach the top on occupation, locality, wage and priority, next to the best by cosine. Keep it
+    in step with :func:`rank_jobs` (``tests/ranking/test_prior.py`` checks the bound)."""
+    t = table
+    pri = cfg.priority
+    age = filters.age_years(q["born"], today)
+    loc_score, _measure, inside = locality_scores(
+        km, t.prec[rows], q["prec"], circle.limit, circle.urban, q["speed"], cfg.locality_cfg)
+    ok = (filters.job_side(t, rows, today) & filters.wage_floor(q["wage"], t.wage_min[rows], t.wage_max[rows])
+          & filters.employment_type(q["etypes"], t.etype[rows]) & filters.education(q["edu"], t.edu[rows])
+          & filters.age_rules(age, t.age_min[rows], t.age_max[rows], t.heavy[rows])
+          & filters.reserved_posts(q["priority"], t.welfare[rows]))
+    if circle.hard:
+        ok &= inside
+    occ, _level, _which = scores.occupation_agreement(
+        _query_codes(q, "seeker"), t.occ4[rows], t.occ3[rows], t.occ2[rows], t.occ_conf[rows])
+    wage = scores.wage_fit(q["wage"], t.wage_min[rows], t.wage_max[rows])
+    boost = (np.where((t.welcome[rows] & q["priority"]) != 0, pri.welcome_boost, 0.0)
+             + np.where(t.accessible[rows] & bool(q["priority"] & DISABLED_BIT), pri.accessible_boost, 0.0)
+             + np.where(t.welfare[rows], pri.public_welfare_boost, 0.0))
+    prior = cfg.occupation * occ + cfg.locality * loc_score + cfg.wage * wage + boost
+    return np.where(ok, prior, -np.inf)
+
+
+def seeker_prior(
+    q: dict[str, Any],
+    table: SeekerTable,
+    rows: np.ndarray,
+    km: np.ndarray,
+    cfg: RankingConfig,
+    today: int,
+    require_consent: bool = True,
+) -> np.ndarray:
+    """:func:`job_prior`'s counterpart for :func:`rank_seekers` (a job's candidate list): the score
+    without the cosine and the skills, ``-inf`` where a column hard filter fails (the licence filter
+    needs the skill sets and is left to the ranking)."""
+    t = table
+    pri = cfg.priority
+    n = len(rows)
+    age = filters.age_years(t.born[rows], today)
+    loc_score, _measure, inside = locality_scores(
+        km, t.prec[rows], q["prec"], t.circle[rows], t.circle_urban[rows], t.speed[rows], cfg.locality_cfg)
+    ok = ((t.eligible[rows] if require_consent else t.active[rows])
+          & filters.wage_floor(t.wage[rows], np.full(n, q["wage_min"]), np.full(n, q["wage_max"]))
+          & filters.employment_type(t.etypes[rows], q["etype"]) & filters.education(t.edu[rows], np.full(n, q["edu"]))
+          & filters.age_rules(age, q["age_min"], q["age_max"], np.full(n, q["heavy"]))
+          & filters.reserved_posts(t.priority[rows], q["welfare"]) & (~t.hard[rows] | inside))
+    codes = _query_codes(q, "job")
+    occ_a, _, _ = scores.occupation_agreement(codes, t.occ4a[rows], t.occ3a[rows], t.occ2a[rows], t.conf_a[rows])
+    occ_b, _, _ = scores.occupation_agreement(codes, t.occ4b[rows], t.occ3b[rows], t.occ2b[rows], t.conf_b[rows])
+    wage = scores.wage_fit(t.wage[rows], np.full(n, q["wage_min"]), np.full(n, q["wage_max"]))
+    prio = t.priority[rows]
+    boost = (np.where(prio != 0, pri.candidate_boost + pri.per_extra_group * np.clip(scores.popcount(prio) - 1, 0, 2), 0.0)
+             + np.where((prio & q["welcome"]) != 0, pri.welcome_boost, 0.0)
+             + np.where(bool(q["accessible"]) & ((prio & DISABLED_BIT) != 0), pri.accessible_boost, 0.0))
+    prior = cfg.occupation * np.maximum(occ_a, occ_b) + cfg.candidate_locality * loc_score + cfg.wage * wage + boost
+    return np.where(ok, prior, -np.inf)
+
+
+def _shortlist(occ: np.ndarray, km: np.ndarray, m: int, widen: int, prior) -> np.ndarray:
+    """Indices of the ``m`` best rows by ``prior(indices)`` (``-inf`` = filtered out), computed only
+    for the ``widen·m`` best by occupation agreement (nearest first among equals) when there are
+    more rows than that (the prior reads a dozen columns, the agreement three); widened while fewer
+    than ``m`` of those pass the filters."""
+    n = len(occ)
+    tie = np.nan_to_num(km, nan=1e6) / (1e6 * (1.0 + float(np.nanmax(km, initial=0.0))))
+    key = tie - occ
+    w = widen * m
+    while True:
+        pre = np.arange(n) if n <= w else np.argpartition(key, w - 1)[:w]
+        score = prior(pre)
+        ok = np.isfinite(score)
+        if n <= w or np.count_nonzero(ok) >= m:
+            break
+        w *= 4
+    pre, score = pre[ok], score[ok] - tie[pre[ok]]
+    m = min(m, len(pre))
+    return pre[np.argpartition(-score, m - 1)[:m]] if m else pre[:0]
+
+
+def job_shortlist(q: dict[str, Any], circle: Circle, table: JobTable, rows: np.ndarray, km: np.ndarray, m: int,
+                  cfg: RankingConfig, today: int, widen: int = 4) -> np.ndarray:
+    """Indices into ``rows`` of the ``m`` jobs with the best :func:`job_prior` (hard filters
+    passed), looked for among the ``widen·m`` best by occupation agreement: what the engine's
+    candidate stage adds, next to the best by cosine, when thousands of jobs lie around a seeker."""
+    t = table
+    occ, _, _ = scores.occupation_agreement(
+        _query_codes(q, "seeker"), t.occ4[rows], t.occ3[rows], t.occ2[rows], t.occ_conf[rows])
+    return _shortlist(occ, km, m, widen, lambda i: job_prior(q, circle, t, rows[i], km[i], cfg, today))
+
+
+def seeker_shortlist(q: dict[str, Any], table: SeekerTable, rows: np.ndarray, km: np.ndarray, m: int,
+                     cfg: RankingConfig, today: int, require_consent: bool = True, widen: int = 4) -> np.ndarray:
+    """:func:`job_shortlist` for a job's candidate list (:func:`seeker_prior`)."""
+    t = table
+    codes = _query_codes(q, "job")
+    occ = np.maximum(scores.occupation_agreement(codes, t.occ4a[rows], t.occ3a[rows], t.occ2a[rows], t.conf_a[rows])[0],
+                     scores.occupation_agreement(codes, t.occ4b[rows], t.occ3b[rows], t.occ2b[rows], t.conf_b[rows])[0])
+    return _shortlist(occ, km, m, widen,
+                      lambda i: seeker_prior(q, t, rows[i], km[i], cfg, today, require_consent=require_consent))
+
+
 def rank_jobs(
     q: dict[str, Any],
     skills: frozenset[str],
@@ -151,7 +267,8 @@ def rank_jobs(
         rows[sel], sem[sel], occ[sel], level[sel], which[sel], wage[sel], boost[sel], partial[sel])
     cosine, km, loc_score, measure, inside, located = cosine[sel], km[sel], loc_score[sel], measure[sel], inside[sel], located[sel]
     welcome_hit, accessible_hit, welfare = welcome_hit[sel], accessible_hit[sel], welfare[sel]
-    skl, matched = scores.skill_coverage(skills, [skills_col[r] for r in rows])
+    wanted = [skills_col[r] for r in rows]
+    skl = scores.skill_shares(skills, wanted)
     total = partial + cfg.skills * skl
     employers = t.employer
     order = _order(total, located, k, [employers[r] for r in rows], cfg.max_per_employer)
@@ -163,7 +280,8 @@ def rank_jobs(
         row = int(rows[i])
         km_i = float(km[i])
         minutes = float(measure[i]) if circle.urban else (km_i * loc.detour_factor / q["speed"] * 60 if not np.isnan(km_i) else float("nan"))
-        breakdown = _breakdown(sem[i], cosine[i], occ[i], level[i], skl[i], matched[i], loc_score[i], km_i, minutes,
+        matched = sorted(skills & wanted[i])  # as skill_coverage gives it, for the rows shown only
+        breakdown = _breakdown(sem[i], cosine[i], occ[i], level[i], skl[i], matched, loc_score[i], km_i, minutes,
                                inside[i], min(t.prec[row], q["prec"]), wage[i], boost[i], passed)
         breakdown["circle"] = f"{circle.limit:g}{circle.unit_zh}"
         wish = wishes[which[i]] if 0 <= which[i] < len(wishes) else None
@@ -172,7 +290,7 @@ def rank_jobs(
             explain.occupation_reason(int(level[i]), wish),
             explain.locality_reason(km_i, minutes, bool(inside[i]), circle.urban, circle.limit, circle.mode,
                                     int(min(t.prec[row], q["prec"]))),
-            explain.skills_reason(matched[i]),
+            explain.skills_reason(matched),
             explain.wage_reason(float(t.wage_min[row]), float(t.wage_max[row]), float(q["wage"])),
         ) if r][:3]
         out.append(Ranked(row, round(float(total[i]), 4), breakdown, reasons))
@@ -252,4 +370,5 @@ def rank_seekers(
     return out
 
 
-__all__ = ["CodeBook", "Ranked", "rank_jobs", "rank_seekers"]
+__all__ = ["CodeBook", "Ranked", "job_prior", "job_shortlist", "rank_jobs", "rank_seekers", "seeker_prior",
+           "seeker_shortlist"]

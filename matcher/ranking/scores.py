@@ -57,6 +57,11 @@ def skill_coverage(have: frozenset[str], wanted: Sequence[frozenset[str]]) -> tu
     return scores, matched
 
 
+def skill_shares(have: frozenset[str], wanted: Sequence[frozenset[str]]) -> np.ndarray:
+    """The scores of :func:`skill_coverage` without the matched lists (sorted only for the rows shown)."""
+    return np.fromiter((len(have & w) / len(w) if w else 0.5 for w in wanted), dtype=np.float64, count=len(wanted))
+
+
 def wage_fit(desired: np.ndarray | float, wage_min: np.ndarray, wage_max: np.ndarray) -> np.ndarray:
     """0.5 when unknown; rises to 1 as the offered wage exceeds the wanted one by half."""
     offered = np.where(np.isnan(wage_max), wage_min, wage_max)
