@@ -28,7 +28,8 @@ def demo_accounts(store, sample, example: dict) -> list[tuple[str, str, str, str
             acc, token = accounts.add_account(store, name, role, region_code=reg, employer_id=employer)
         except Conflict:
             acc, token = accounts.get_account(store, name), accounts.issue_token(store, name)
-        out.append((name, role, acc.region_code or acc.employer_id or "13", token))
+        bound = acc.employer_id or ("全省" if role in ("province", "platform") else acc.region_code)
+        out.append((name, role, bound, token))
     return out
 
 
@@ -64,7 +65,7 @@ def run_demo(home: str | Path | None = None, seed: int = 2026, jobs: int = 2000,
     print_matches(matches, "job")
     print("\n演示账号的访问令牌（每次运行 demo 都会生成新令牌）/ one API token per role for the sample data:")
     for name, role, bound, token in tokens:
-        print(f"  {role:9s} {name:15s} {bound:8s} {token}")
+        print(f"  {role:9s} {name:15s} {bound:<10s} {token}")
     print('  用法 / use: curl -H "Authorization: Bearer <令牌>" http://127.0.0.1:8000/v1/jobs')
     print("\n下一步 / next steps:")
     print("  matcher match --seeker S00001          # 为求职者推荐岗位 / jobs for a seeker")
