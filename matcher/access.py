@@ -106,10 +106,6 @@ def require(principal: Principal, resource: str, verb: str) -> None:
                         f"{verb} {resource}")
 
 
-def may(principal: Principal, resource: str, verb: str) -> bool:
-    return verb in PERMISSIONS.get(resource, {}).get(principal.role, _NONE)
-
-
 def narrow_region(principal: Principal, requested: str | None) -> str | None | bool:
     """The region prefix a staff query may use: the requested one when it lies inside the account's
     area, the account's own when the request is broader (or absent), ``False`` when the two areas do
@@ -170,10 +166,6 @@ def check_account_fields(role: Role | str, region_code: str | None, employer_id:
 
 
 # -- what an employer may see of a seeker -------------------------------------------------------------
-def mask_text_address(address: str | None) -> str | None:
-    return None if not address else "（已隐藏 / hidden）"
-
-
 def masked_seeker(seeker: dict[str, Any]) -> dict[str, Any]:
     """A seeker as an employer sees it before the seeker consented to a referral to that employer:
     ID number, phone and exact address masked, no coordinates, no birth date beyond the year, and no
@@ -184,7 +176,7 @@ def masked_seeker(seeker: dict[str, Any]) -> dict[str, Any]:
     out["name"] = mask_name(seeker.get("name"))
     out["id_number"] = mask_id_number(seeker.get("id_number"))
     out["phone"] = mask_phone(seeker.get("phone"))
-    out["address"] = mask_text_address(seeker.get("address"))
+    out["address"] = "（已隐藏 / hidden）" if seeker.get("address") else None
     out["lat"] = out["lng"] = None
     born = seeker.get("birth_date")
     out["birth_date"] = None

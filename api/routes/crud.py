@@ -167,13 +167,15 @@ def record_router(
     def write(engine: MatchEngine, p: Principal, data: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
         require(p, resource, WRITE)
         rec = coerce_records(kind, [data])[0]
-        checked = check_write(engine, p, kind, rec.to_dict(), old)
-        if checked != rec.to_dict():
+        valid = rec.to_dict()
+        checked = check_write(engine, p, kind, valid, old)
+        if checked != valid:  # the account's binding filled a field (an employer's jobs)
             rec = coerce_records(kind, [checked])[0]
+            valid = rec.to_dict()
         if before_write is not None:
-            before_write(engine, rec.to_dict())
+            before_write(engine, valid)
         engine.upsert(kind, [rec])
-        return rec.to_dict()
+        return valid
 
     if "list" in include:
         @router.get("", response_model=Page[public], summary=f"{summary_zh}列表 / list {resource}",

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ import numpy as np
 CRASH_DIR = Path(__file__).resolve().parent
 CHILD = CRASH_DIR / "crash_child.py"
 APP_NAME = "matcher_crash_child"  # PostgreSQL application_name of child processes
+TODAY = date(2026, 11, 20)  # the crash tests' fixed "today"
+SEEKERS = ["S00000", "S00001", "S00002"]  # the seekers whose matches are compared before and after a crash
 
 JOB_TEMPLATES = [
     ("保安员", "负责小区门岗值守和夜间巡逻", "保安员证"),

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from crash_helpers import (
     JOB_TEMPLATES,
+    SEEKERS,
+    TODAY,
     assert_index_matches_store,
     assert_same_matches,
     job,
@@ -27,9 +29,6 @@ from crash_helpers import (
 
 from matcher.index import IndexCorrupt
 from matcher.index.faiss_index import FaissIndex
-
-TODAY = date(2026, 11, 20)
-SEEKERS = ["S00000", "S00001", "S00002"]
 
 
 def _version(path: Path) -> Path:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import random
 import signal
 import time
-from datetime import date
 
 import pytest
 from crash_helpers import (
     JOB_TEMPLATES,
+    SEEKERS,
+    TODAY,
     WriteProbe,
     assert_index_matches_store,
     assert_same_matches,
@@ -29,9 +30,6 @@ from crash_helpers import (
     top_matches,
     write_jobs_csv,
 )
-
-TODAY = date(2026, 11, 20)
-SEEKERS = ["S00000", "S00001", "S00002"]
 
 
 def _parsed(path):

@@ -14,10 +14,11 @@ import random
 import shutil
 import signal
 import time
-from datetime import date
 
 import pytest
 from crash_helpers import (
+    SEEKERS,
+    TODAY,
     assert_index_dirs_sound,
     assert_index_matches_store,
     assert_same_matches,
@@ -33,8 +34,6 @@ from crash_helpers import (
 
 from matcher.records import Job, Seeker
 
-TODAY = date(2026, 11, 20)
-SEEKERS = ["S00000", "S00001", "S00002"]
 MODES = ("before", "torn", "after")
 
 
