@@ -121,6 +121,10 @@ def cmd_digest(args) -> int:
             print(f"已为 {summary['stations']} 个服务站生成 {day} 的推送（JSON、HTML、CSV），共推荐 {summary['recommendations']} 次，"
                   f"平均基尼系数 {summary['mean_gini']:.2f}，目录 {out}（{time.perf_counter() - start:.1f} 秒）")
             print(f"digests for {summary['stations']} stations written to {out}")
+        from matcher.store.runs import record_run
+
+        record_run(engine.store, "digest", time.perf_counter() - start,
+                   {"date": day.isoformat(), "scope": args.station or args.region or "all"})
     return 0
 
 

@@ -233,7 +233,9 @@ class MatchEngine:
             self._stations = None
         side_kind = {"job": "jobs", "seeker": "seekers"}.get(kind)
         if side_kind and side_kind in self._sides:
-            self._sync(self._sides[side_kind], show_progress=show_progress)
+            # the write is committed: should the database drop now, the index catches up later
+            with self.store.stale_reads():
+                self._sync(self._sides[side_kind], show_progress=show_progress)
 
     # -- index lifecycle --------------------------------------------------------------------------
     def _index_dir(self, side: str) -> Path:
