@@ -32,7 +32,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.degrade import OutageMiddleware, TokenMemory, database_error
 from api.deps import ApiError
-from api.metrics import Metrics, MetricsMiddleware, multiprocess_dir, route_template
+from api.metrics import Metrics, MetricsMiddleware, route_template
+from api.multiproc import multiprocess_dir
 from matcher.engine import MatchEngine
 from matcher.errors import FieldError, MatcherError, ValidationFailed
 from matcher.records import field_errors, redact_personal

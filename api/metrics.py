@@ -16,45 +16,19 @@ status and milliseconds, never the raw path or the query string, which can carry
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterable
-from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.multiproc import multiprocess_dir
+
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 access_log = logging.getLogger("matcher.access")
-
-
-def multiprocess_dir() -> Path | None:
-    raw = os.environ.get(MULTIPROC_ENV) or os.environ.get(MULTIPROC_ENV.lower())
-    return Path(raw) if raw else None
-
-
-def prepare_multiprocess_dir(path: Path) -> None:
-    """Create the folder and remove the files of processes that are gone (a worker's files are
-    named ``<type>_<pid>.db``; those of live processes, other servers' included, are kept)."""
-    path.mkdir(parents=True, exist_ok=True)
-    for f in path.glob("*.db"):
-        pid = f.stem.rsplit("_", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
-            f.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Metrics:
@@ -64,6 +38,11 @@ class Metrics:
         from prometheus_client import disable_created_metrics
 
         disable_created_metrics()  # no ``*_created`` series (multiprocess mode has none either)
+        if multiprocess_dir() is not None:
+            from prometheus_client import values
+
+            if values.ValueClass is values.MutexValue:  # prometheus_client was imported before the folder was set
+                values.ValueClass = values.get_value_class()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("matcher_http_requests", "HTTP requests by method, route and status.",

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         "else `<home>/metrics`.",
     )
 
+    pg_bin_dir: Path | None = Field(
+        default=None, description="Folder of pg_dump/pg_restore for `matcher backup|restore` (default: the PATH)."
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -40,9 +40,9 @@ def is_unavailable(exc: BaseException) -> bool:
             return True
         if module.startswith("psycopg") and name in ("OperationalError", "InterfaceError") and state is None:
             return True  # no SQLSTATE: the connection itself failed (refused, reset, timed out)
-        if module.startswith("sqlite3") and name == "OperationalError":
-            if any(m in str(e).lower() for m in _SQLITE_MESSAGES):
-                return True
+        if (module.startswith("sqlite3") and name == "OperationalError"
+                and any(m in str(e).lower() for m in _SQLITE_MESSAGES)):
+            return True
         if isinstance(e, ConnectionError | TimeoutError):
             return True
         e = getattr(e, "orig", None) or e.__cause__ or e.__context__
