@@ -238,6 +238,8 @@ class Store:
                 row["version"] = 1
                 row["created_at"] = now
                 inserts.append(row)
+        if kind == "job":
+            self._remember_jobs({rid: latest[rid] for rid in changed})
         if inserts:
             conn.execute(table.insert(), inserts)
         if updates:
@@ -338,11 +340,14 @@ class Store:
         state["used"] = True
         return True
 
-    def _remember_jobs(self, jobs: dict[str, dict[str, Any]]) -> None:
+    def _remember_jobs(self, jobs: dict[str, dict[str, Any]], gone: Iterable[str] = ()) -> None:
+        """Keep jobs read, written or seen in the change feed (their long description left out)."""
         with self._recent_lock:
             recent = self._recent_jobs
+            for rid in gone:
+                recent.pop(rid, None)
             for rid, data in jobs.items():
-                recent[rid] = data
+                recent[rid] = {k: v for k, v in data.items() if k != "description"}
                 recent.move_to_end(rid)
             while len(recent) > _STALE_JOBS:
                 recent.popitem(last=False)
@@ -398,7 +403,10 @@ class Store:
                     select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(table.c.seq > seq)
                     .order_by(table.c.seq)
                 )
-                return [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
+                out = [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
+            if kind == "job" and out:
+                self._remember_jobs({c.id: c.data for c in out if not c.deleted}, [c.id for c in out if c.deleted])
+            return out
         except Exception as exc:
             if self._stale_allowed(exc):
                 return []
