@@ -127,9 +127,10 @@ def backup_kind(file: Path) -> str:
     raise BackupError(f"不是本系统的备份文件：{file} / not a backup made by matcher backup: {file}")
 
 
-def restore(settings: Settings, file: Path, *, rebuild_index: bool = True, show_progress: bool = False) -> dict[str, Any]:
+def restore(settings: Settings, file: Path, *, rebuild_index: bool = True, show_progress: bool = False,
+            encoder=None) -> dict[str, Any]:
     """Replace the store with a backup, migrate it to the current schema and rebuild this home's
-    indexes from it. The servers must be stopped."""
+    indexes from it (``encoder``: an already loaded one). The servers must be stopped."""
     file = Path(file)
     if not file.is_file():
         raise BackupError(f"备份文件不存在：{file} / no backup file at {file}")
@@ -157,7 +158,7 @@ def restore(settings: Settings, file: Path, *, rebuild_index: bool = True, show_
             index_dir = settings.home / "index"
             if index_dir.exists():
                 shutil.rmtree(index_dir)  # a cache of the store that was replaced
-            engine = MatchEngine(settings, store)
+            engine = MatchEngine(settings, store, encoder=encoder)
             sizes = engine.rebuild_index(show_progress=show_progress)
             engine.close()
     finally:
