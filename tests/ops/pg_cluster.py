@@ -5,6 +5,7 @@ folder under /tmp, listening on a free loopback port (never the machine's own se
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -108,10 +109,8 @@ class PgCluster:
 
     def destroy(self) -> None:
         if self._initialised:
-            try:
+            with contextlib.suppress(Exception):
                 self.stop("immediate")
-            except Exception:
-                pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
