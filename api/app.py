@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
 import threading
 import time
 import traceback
@@ -25,15 +26,19 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.degrade import OutageMiddleware, TokenMemory, database_error
 from api.deps import ApiError
 from api.metrics import Metrics, MetricsMiddleware, route_template
+from api.multiproc import multiprocess_dir
 from matcher.engine import MatchEngine
 from matcher.errors import FieldError, MatcherError, ValidationFailed
 from matcher.records import field_errors, redact_personal
 from matcher.settings import Settings
+from matcher.store.health import DatabaseHealth, store_probe
 
 log = logging.getLogger("matcher.api")
 
@@ -356,12 +361,20 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
         owned = engine is None
         eng = await run_in_threadpool(open_engine, settings) if owned else engine
         state.engine = eng
+        state.db_health = DatabaseHealth(store_probe(eng.store), interval=settings.db_probe_interval,
+                                         on_change=state.metrics.set_database_up)
+        state.db_health.start()
         warm = threading.Thread(target=_warm, args=(app, eng), name="matcher-warm", daemon=True)
         warm.start()
         try:
             yield
         finally:
+            state.db_health.stop()
             warm.join(timeout=30)
+            if multiprocess_dir() is not None:  # this worker's live gauges leave the merged view
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(os.getpid())
             state.engine = None
             if owned:
                 await run_in_threadpool(eng.close)
@@ -377,18 +390,22 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
     app.state.ready = threading.Event()
     app.state.warm_error = None
     app.state.warm_seconds = None
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(settings)
+    app.state.db_health = None  # the lifespan starts it (api/degrade.py)
+    app.state.token_memory = TokenMemory(settings.outage_token_minutes)
 
     app.add_exception_handler(MatcherError, _matcher_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, database_error)  # unreachable: 503 (api/degrade.py); else 500
     app.add_exception_handler(Exception, _unhandled)
 
     # The last added runs first: metrics see every request, 413s and 500s included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=int(settings.max_upload_mb * 1024 * 1024))
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(OutageMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
     from api.routes import (

@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
+from api.degrade import authenticate
 from api.deps import EngineDep
 from matcher import audit
 from matcher.access import (
@@ -28,7 +29,6 @@ from matcher.access import (
     narrow_region,
     require,
 )
-from matcher.accounts import authenticate
 from matcher.engine import MatchEngine
 from matcher.errors import FieldError, NotFoundError
 from matcher.store.schema import jobs, referrals
@@ -50,7 +50,7 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     token = credentials.credentials if credentials is not None else None
-    principal = authenticate(engine.store, token)
+    principal = authenticate(request, engine.store, token)  # api.degrade: outage-aware
     request.state.principal = principal
     return principal
 

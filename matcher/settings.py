@@ -60,6 +60,31 @@ class Settings(BaseSettings):
         default=20.0, gt=0, description="Largest request body the API accepts (imports included), in MiB."
     )
 
+    # Operations (docs/operations.md).
+    db_probe_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between checks that the database answers (`/readyz`, outage log)."
+    )
+    db_retry_after: int = Field(
+        default=5, ge=1, description="`Retry-After` seconds of a 503 answered while the database is unreachable."
+    )
+    outage_token_minutes: float = Field(
+        default=15.0, ge=0,
+        description="While the database is unreachable, a token checked against it within this many minutes is "
+        "still accepted for what can be served from memory; 0 refuses every token during an outage.",
+    )
+    log_format: str = Field(default="text", pattern="^(text|json)$",
+                            description="`matcher serve` logs as `text` or as one JSON object a line (`json`).")
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Folder for prometheus-client's multiprocess files, shared by the `matcher serve` workers "
+        "of one machine so that `/metrics` reports them as one. Default: `$PROMETHEUS_MULTIPROC_DIR`, "
+        "else `<home>/metrics`.",
+    )
+
+    pg_bin_dir: Path | None = Field(
+        default=None, description="Folder of pg_dump/pg_restore for `matcher backup|restore` (default: the PATH)."
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

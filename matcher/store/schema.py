@@ -169,4 +169,16 @@ audit_log = Table(
     Index("ix_audit_log_record", "kind", "record_id"),
 )
 
+# The last run of each batch task (``digest``): when it finished and how long it took, for the
+# ``matcher_last_digest_*`` metrics and the "digest late" alert (docs/operations.md).
+task_runs = Table(
+    "task_runs",
+    metadata,
+    Column("task", String(40), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
 TABLES = {"job": jobs, "seeker": seekers, "employer": employers, "station": stations, "referral": referrals}

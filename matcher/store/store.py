@@ -7,7 +7,10 @@ the record really changed, so re-importing a file is idempotent and an index can
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from matcher.errors import NotFoundError
 from matcher.records import RECORD_TYPES, Record
+from matcher.store.health import is_unavailable
 from matcher.store.schema import TABLES, counters
 
 _CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
@@ -32,6 +36,9 @@ def _no_rows(record: logging.LogRecord) -> bool:
 
 
 logging.getLogger(f"sqlalchemy.engine.Engine.{_LOGGING_NAME}").addFilter(_no_rows)
+
+_CONNECT_TIMEOUT = 3  # seconds: a stopped or unreachable PostgreSQL fails a request fast instead of hanging it
+_STALE_JOBS = 50_000  # job records kept in memory for matches answered while the database is unreachable
 
 _MIGRATION_LOCK = 0x6A6D6174  # PostgreSQL advisory lock key held while migrating ("jmat")
 
@@ -116,6 +123,11 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._stmts: dict[str, Any] = {}
+        # for :meth:`stale_reads`: recently read jobs (no personal data) and the last change numbers
+        self._recent_jobs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._recent_lock = threading.Lock()
+        self._last_seq: dict[str | None, int] = {}
+        self._stale = threading.local()
 
     # -- lifecycle ------------------------------------------------------------------------------
     @classmethod
@@ -128,7 +140,8 @@ class Store:
                                    logging_name=_LOGGING_NAME)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, logging_name=_LOGGING_NAME)
+            args = {} if "connect_timeout" in url else {"connect_args": {"connect_timeout": _CONNECT_TIMEOUT}}
+            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, logging_name=_LOGGING_NAME, **args)
         store = cls(engine)
         if migrate:
             store.migrate()
@@ -149,6 +162,13 @@ class Store:
                 conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def revision(self) -> str | None:
+        """The schema's Alembic revision (None: an empty database)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -218,6 +238,8 @@ class Store:
                 row["version"] = 1
                 row["created_at"] = now
                 inserts.append(row)
+        if kind == "job":
+            self._remember_jobs({rid: latest[rid] for rid in changed})
         if inserts:
             conn.execute(table.insert(), inserts)
         if updates:
@@ -279,10 +301,56 @@ class Store:
         if not ids:
             return out
         query = self._by_ids(kind)
-        with self.engine.connect() as conn:
-            for i in range(0, len(ids), _CHUNK):
-                out.update({r.id: r.data for r in conn.execute(query, {"ids": ids[i : i + _CHUNK]})})
+        try:
+            with self.engine.connect() as conn:
+                for i in range(0, len(ids), _CHUNK):
+                    out.update({r.id: r.data for r in conn.execute(query, {"ids": ids[i : i + _CHUNK]})})
+        except Exception as exc:
+            if kind == "job" and self._stale_allowed(exc):
+                with self._recent_lock:
+                    return {i: self._recent_jobs[i] for i in ids if i in self._recent_jobs}
+            raise
+        if kind == "job":
+            self._remember_jobs(out)
         return out
+
+    # -- reads while the database is unreachable ----------------------------------------------------
+    @contextmanager
+    def stale_reads(self) -> Iterator[dict[str, bool]]:
+        """In this thread, while the database is unreachable, let the reads that matching needs
+        answer from memory instead of failing: :meth:`changes_since` finds nothing new (the index
+        keeps what it has and catches up from the change feed later), :meth:`max_seq` repeats its
+        last answer and :meth:`get_dicts` of jobs returns the jobs read recently. Only jobs are
+        kept (no personal data), at most ``_STALE_JOBS``. Writes and every other read still fail.
+        Yields ``{"used": bool}``: whether a read was answered from memory."""
+        before = getattr(self._stale, "state", None)
+        state = {"used": False}
+        self._stale.state = state
+        try:
+            yield state
+        finally:
+            self._stale.state = before
+            if before is not None and state["used"]:
+                before["used"] = True
+
+    def _stale_allowed(self, exc: BaseException) -> bool:
+        state = getattr(self._stale, "state", None)
+        if state is None or not is_unavailable(exc):
+            return False
+        state["used"] = True
+        return True
+
+    def _remember_jobs(self, jobs: dict[str, dict[str, Any]], gone: Iterable[str] = ()) -> None:
+        """Keep jobs read, written or seen in the change feed (their long description left out)."""
+        with self._recent_lock:
+            recent = self._recent_jobs
+            for rid in gone:
+                recent.pop(rid, None)
+            for rid, data in jobs.items():
+                recent[rid] = {k: v for k, v in data.items() if k != "description"}
+                recent.move_to_end(rid)
+            while len(recent) > _STALE_JOBS:
+                recent.popitem(last=False)
 
     def _by_ids(self, kind: str):
         """One cached statement per kind (SQLAlchemy caches its compiled form)."""
@@ -329,19 +397,34 @@ class Store:
     def changes_since(self, kind: str, seq: int) -> list[Change]:
         """Records (live and deleted) whose change number is above ``seq``, oldest first."""
         table = TABLES[kind]
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(table.c.seq > seq).order_by(table.c.seq)
-            )
-            return [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(table.c.seq > seq)
+                    .order_by(table.c.seq)
+                )
+                out = [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
+            if kind == "job" and out:
+                self._remember_jobs({c.id: c.data for c in out if not c.deleted}, [c.id for c in out if c.deleted])
+            return out
+        except Exception as exc:
+            if self._stale_allowed(exc):
+                return []
+            raise
 
     def max_seq(self, kind: str | None = None) -> int:
         """The newest change number of a kind (or of the whole store)."""
-        with self.engine.connect() as conn:
-            if kind is None:
-                v = conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar()
-            else:
-                v = conn.execute(select(func.max(TABLES[kind].c.seq))).scalar()
+        try:
+            with self.engine.connect() as conn:
+                if kind is None:
+                    v = conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar()
+                else:
+                    v = conn.execute(select(func.max(TABLES[kind].c.seq))).scalar()
+        except Exception as exc:
+            if kind in self._last_seq and self._stale_allowed(exc):
+                return self._last_seq[kind]
+            raise
+        self._last_seq[kind] = int(v or 0)
         return int(v or 0)
 
     @staticmethod
