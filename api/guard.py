@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
 from api.deps import EngineDep
 from matcher import audit
 from matcher.access import (
@@ -164,7 +165,9 @@ def check_write(engine: MatchEngine, p: Principal, kind: str, new: dict[str, Any
     elif p.is_staff and not p.covers(region_of(engine, kind, new)):
         field = "seeker_id" if kind == "referral" else "region_code"
         raise _outside(kind, record_id, field, "记录不在本账号辖区内 / the record is outside this account's area")
-    if p.is_staff and kind in ("seeker", "referral") and new.get("station_id"):
+    if p.is_staff and not p.province_wide and kind in ("seeker", "referral") and new.get("station_id"):
+        # a record of this area may not name another area's station (it would join that station's
+        # ledger, digest and statistics); the province may name any, even one imported later
         station = engine.store.get_dicts("station", [new["station_id"]]).get(new["station_id"])
         if station is None or not p.covers(station.get("region_code")):
             raise _outside(kind, record_id, "station_id", "服务站不存在或不在本账号辖区内 / the station does not exist or "
@@ -177,7 +180,7 @@ def check_write(engine: MatchEngine, p: Principal, kind: str, new: dict[str, Any
 def _referral_rules(engine: MatchEngine, new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
     """A referral written whole (PUT, import) points at a stored job, is bound to the employer it
     was made to (the job's employer when first written, never what the body says) and does not
-    move along the workflow: a new one starts as recommended, a stored one keeps its status
+    move along the workflow: a stored one keeps its status and a new one is not written as hired
     (progress goes through PATCH, which applies a hire to the seeker and the job)."""
     job = engine.store.get_dicts("job", [new.get("job_id")]).get(new.get("job_id"))
     if job is None:
@@ -185,10 +188,11 @@ def _referral_rules(engine: MatchEngine, new: dict[str, Any], old: dict[str, Any
         err.field = "job_id"
         raise err
     status = new.get("status") or "recommended"
-    if (old is None and status != "recommended") or (old is not None and old.get("status") != status):
+    if (old is None and status == "hired") or (old is not None and old.get("status") != status):
         raise ValidationFailed([FieldError(
-            "status", "推荐进展请用 PATCH /v1/referrals/{id} 记录，新推荐的状态为 recommended / record a referral's "
-                      "progress with PATCH /v1/referrals/{id}; a new referral is recommended", value=status)])
+            "status", "推荐进展请用 PATCH /v1/referrals/{id} 记录（录用会同时更新求职者和岗位）/ record a referral's "
+                      "progress with PATCH /v1/referrals/{id} (a hire also updates the seeker and the job)",
+            value=status)])
     employer = (old.get("employer_id") or referral_employer(engine, old)) if old is not None else job.get("employer_id")
     return {**new, "employer_id": employer}
 

@@ -189,14 +189,14 @@ def check_json_nesting(text: str | bytes, limit: int) -> None:
             depth -= 1
 
 
-def _column_number(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if "A" <= ch <= "Z":
-            n = n * 26 + (ord(ch) - 64)
-        else:
-            break
-    return n
+def cell_position(ref: str) -> tuple[int, int]:
+    """``"ALL50000"`` -> (column 1000, row 50000); (0, 0) for what is not a cell reference."""
+    col = i = 0
+    while i < len(ref) and "A" <= ref[i] <= "Z":
+        col = col * 26 + (ord(ref[i]) - 64)
+        i += 1
+    row = ref[i:]
+    return col, int(row) if row.isdigit() else 0
 
 
 def check_xlsx_size(raw: bytes, limits: ImportLimits) -> None:
@@ -216,24 +216,29 @@ def check_xlsx_size(raw: bytes, limits: ImportLimits) -> None:
         for info in infos:
             if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
                 continue
-            rows = max_col = 0
+            # rows and columns as the references say (a reader pads up to the furthest one), not as
+            # counted: one <row r="1000000"> is a million rows to a reader
+            rows = max_col = count = 0
             try:
                 with zf.open(info) as fh:
                     for _event, elem in iterparse(fh, events=("start",)):
                         tag = elem.tag.rsplit("}", 1)[-1]
                         if tag == "row":
-                            rows += 1
-                            if rows > limits.max_rows + 1:  # + the header row
-                                raise _too_large("行数", limits.max_rows)
+                            count += 1
+                            r = elem.get("r")
+                            rows = max(rows, int(r) if r and r.isdigit() else count)
                         elif tag == "c":
-                            col = _column_number(elem.get("r") or "")
-                            if col > max_col:
-                                max_col = col
-                                if max_col > limits.max_columns:
-                                    raise _too_large("列数", limits.max_columns)
-                            if rows * max_col > limits.max_cells:
-                                raise _too_large("单元格数", limits.max_cells)
+                            col, row = cell_position(elem.get("r") or "")
+                            max_col, rows = max(max_col, col), max(rows, row)
+                        else:
+                            continue
                         elem.clear()
+                        if rows > limits.max_rows + 1:  # + the header row
+                            raise _too_large("行数", limits.max_rows)
+                        if max_col > limits.max_columns:
+                            raise _too_large("列数", limits.max_columns)
+                        if rows * max_col > limits.max_cells:
+                            raise _too_large("单元格数", limits.max_cells)
             except (ParseError, zipfile.BadZipFile, EOFError):
                 return  # broken: the reader reports it
 

@@ -68,9 +68,9 @@ class Settings(BaseSettings):
 
     # Per-account rate limits of the API (a token bucket per account, per process): 429 + Retry-After.
     rate_limit_per_minute: float = Field(
-        default=1200, ge=0, description="Requests per minute one account may make (0: no limit); a station's "
+        default=6000, ge=0, description="Requests per minute one account may make (0: no limit); a station's "
         "console makes a few per action.")
-    rate_limit_burst: int = Field(default=300, ge=1, description="Requests one account may make at once.")
+    rate_limit_burst: int = Field(default=600, ge=1, description="Requests one account may make at once.")
     candidate_queries_per_hour: float = Field(
         default=300, ge=0, description="Candidate searches per hour one employer account may make (0: no limit).")
 

@@ -8,12 +8,10 @@ carries a Content-Security-Policy that allows no script and no outside resource.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
-
 import csv
 import io
-from typing import Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool

@@ -67,7 +67,10 @@ def st_client(st_engine):
     from schemathesis.python import asgi
 
     st_engine.warm()  # loaded before the app starts: its lifespan finds the indexes ready at once
-    app = create_app(engine=st_engine)
+    # no rate limits here: thousands of requests in a minute or two would meet them, and a 429 is not
+    # what this run looks for (tests/api/test_api_inference.py tests the limits)
+    unlimited = st_engine.settings.model_copy(update={"rate_limit_per_minute": 0, "candidate_queries_per_hour": 0})
+    app = create_app(settings=unlimited, engine=st_engine)
     client = asgi.get_client(app)
     with client:
         # ready as the cases see it: through this client (schemathesis keeps one lifespan per app for
