@@ -8,8 +8,9 @@ for employer callers only, after the query was made group-blind:
 * the job profile loses ``priority_groups_welcome`` and ``accessible`` (the two job fields whose
   effect on the list depends on the candidates' groups), and an ad-hoc profile's coordinates are
   snapped to a 0.05° grid (about 5 km), so an employer cannot place its query points;
-* every candidate's score is recomputed without the priority term and with the locality term
-  taken from the distance *band* only, and the list is re-ordered by that score (ties by handle):
+* every candidate's score is recomputed from the ranking's group-blind components (meaning,
+  occupation, skills, wage: their weights times the breakdown's values) plus the locality weight
+  times the distance *band*'s value, and the list is re-ordered by that score (ties by handle):
   neither the score, nor its breakdown, nor the reasons, nor the order tell who was prioritised,
   and the score is not a fine function of the distance;
 * ``distance_km`` becomes a band (3公里内 / 3–10公里 / 10–25公里 / 25公里以上); travel time,
@@ -79,16 +80,31 @@ def handle_key(store) -> str:
     return store.access.server_key("candidate_handles")
 
 
-def employer_score(m: Match, locality_weight: float) -> float:
-    """The score without the priority term, its locality part taken from the distance band."""
+def employer_score(m: Match, weights: dict[str, float] | None, locality_weight: float) -> float:
+    """The employer's score: the ranking's weighted components that do not depend on the group
+    (meaning, occupation, skills, wage) plus the locality weight times the distance band's value.
+    Summed from the breakdown's components, so no rounding of the priority term can show through.
+    Without ``weights`` (a ranking that names them otherwise): the score less the priority and
+    the exact locality terms, to 3 decimals."""
     b = m.breakdown
-    band = distance_band(b.get("distance_km"))
+    band = BAND_LOCALITY[distance_band(b.get("distance_km"))]
+    if weights:
+        return round(sum(w * float(b.get(k) or 0.0) for k, w in weights.items()) + locality_weight * band, 4)
     base = m.score - float(b.get("priority") or 0.0) - locality_weight * float(b.get("locality") or 0.0)
-    return round(base + locality_weight * BAND_LOCALITY[band], 4)
+    return round(base + locality_weight * band, 3)
+
+
+def score_weights(ranking) -> dict[str, float] | None:
+    """The ranking's weights of the group-blind components, or None when it does not have them all."""
+    names = ("semantic", "occupation", "skills", "wage")
+    found = {n: getattr(ranking, n, None) for n in names}
+    if any(not isinstance(v, int | float) for v in found.values()):
+        return None
+    return {n: float(v) for n, v in found.items()}
 
 
 def employer_match(m: Match, *, key: str, employer_id: str, locality_weight: float,
-                   contact: dict[str, Any] | None = None) -> Match:
+                   weights: dict[str, float] | None = None, contact: dict[str, Any] | None = None) -> Match:
     b = m.breakdown
     band = distance_band(b.get("distance_km"))
     breakdown = {k: b[k] for k in SHOWN_BREAKDOWN if k in b}
@@ -101,14 +117,15 @@ def employer_match(m: Match, *, key: str, employer_id: str, locality_weight: flo
     if contact is not None:
         summary["name"] = contact.get("name")
         summary["contact"] = contact
-    return Match(id=handle(key, employer_id, m.id), score=employer_score(m, locality_weight), breakdown=breakdown,
+    return Match(id=handle(key, employer_id, m.id), score=employer_score(m, weights, locality_weight),
+                 breakdown=breakdown,
                  reasons=reasons[:3], summary=summary)
 
 
 def employer_list(matches: list[Match], k: int, *, key: str, employer_id: str, locality_weight: float,
-                  contacts: dict[str, dict[str, Any]]) -> list[Match]:
+                  contacts: dict[str, dict[str, Any]], weights: dict[str, float] | None = None) -> list[Match]:
     """The employer's view of a candidate list: group-blind scores and order, ``k`` long."""
-    shown = [employer_match(m, key=key, employer_id=employer_id, locality_weight=locality_weight,
+    shown = [employer_match(m, key=key, employer_id=employer_id, locality_weight=locality_weight, weights=weights,
                             contact=contacts.get(m.id)) for m in matches]
     shown.sort(key=lambda m: (-m.score, m.id))
     return shown[:k]

@@ -244,27 +244,23 @@ def check_xlsx_size(raw: bytes, limits: ImportLimits) -> None:
 
 
 def check_csv_size(text: str, limits: ImportLimits) -> None:
-    """Rows, columns and cell length of a CSV, streamed with the csv module before pandas reads it."""
-    old = csv.field_size_limit()
-    csv.field_size_limit(limits.max_cell_chars)
+    """Rows, columns and cell length of a CSV, streamed with the csv module before pandas reads it.
+    (The csv module's own field limit, 128 KiB by default, stops a giant cell before it is built.)"""
     try:
-        reader = csv.reader(io.StringIO(text))
         width = 0
-        for n, row in enumerate(reader):
+        for n, row in enumerate(csv.reader(io.StringIO(text))):
             if n == 0:
                 width = len(row)
-                if width > limits.max_columns:
-                    raise _too_large("列数", limits.max_columns)
-            elif len(row) > limits.max_columns:
+            if len(row) > limits.max_columns:
                 raise _too_large("列数", limits.max_columns)
             if n > limits.max_rows:
                 raise _too_large("行数", limits.max_rows)
             if n * max(width, 1) > limits.max_cells:
                 raise _too_large("单元格数", limits.max_cells)
+            if any(len(cell) > limits.max_cell_chars for cell in row):
+                raise _too_large("单元格长度", limits.max_cell_chars)
     except csv.Error:
         raise _too_large("单元格长度", limits.max_cell_chars) from None
-    finally:
-        csv.field_size_limit(old)
 
 
 def read_rows(path: Path | str, fmt: str | None = None, data: bytes | None = None,

@@ -38,16 +38,14 @@ def _candidate_scope(p: Principal) -> str | None:
     return p.region_code if p.is_staff and p.role != Role.province else None
 
 
-def _contacts(engine, p: Principal, request: Request, seeker_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The contact details of the candidates whose consent to this employer is in force
-    (audit-logged, one entry per seeker)."""
+def _contacts(engine, p: Principal, seeker_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The contact details of the candidates whose consent to this employer is in force."""
     consented = consented_to(engine, p.employer_id, seeker_ids)
     if not consented:
         return {}
     seekers = engine.store.get_dicts("seeker", sorted(consented))
-    audit.record_reads(engine.store, p, "seeker.contact", "seeker", list(seekers.values()), purpose(request))
     return {sid: {"seeker_id": sid, "name": s.get("name"), "phone": s.get("phone"), "id_number": s.get("id_number"),
-                  "address": s.get("address")} for sid, s in seekers.items()}
+                  "address": s.get("address"), "region_code": s.get("region_code")} for sid, s in seekers.items()}
 
 
 def _candidates(engine, p: Principal, request: Request, job: str | dict[str, Any], k: int,
@@ -63,9 +61,17 @@ def _candidates(engine, p: Principal, request: Request, job: str | dict[str, Any
                        purpose(request))
     query = employer_view.blind_profile(record, snap_location=isinstance(job, dict))
     found = engine.match_candidates(query, k=employer_view.fetch_size(k), region_prefix=region)
-    weight = float(getattr(engine.ranking, "candidate_locality", 0.0))
-    return employer_view.employer_list(found, k, key=employer_view.handle_key(engine.store), employer_id=p.employer_id,
-                                       locality_weight=weight, contacts=_contacts(engine, p, request, [m.id for m in found]))
+    ranking = engine.ranking
+    contacts = _contacts(engine, p, [m.id for m in found])
+    shown = employer_view.employer_list(
+        found, k, key=employer_view.handle_key(engine.store), employer_id=p.employer_id,
+        locality_weight=float(getattr(ranking, "candidate_locality", 0.0)), weights=employer_view.score_weights(ranking),
+        contacts=contacts)
+    # the contact details that leave in this answer: one audit entry per seeker
+    given = [m.summary["contact"] for m in shown if m.summary.get("contact")]
+    audit.record_reads(engine.store, p, "seeker.contact", "seeker",
+                       [{"id": c["seeker_id"], "region_code": c.pop("region_code", None)} for c in given], purpose(request))
+    return shown
 
 
 @router.get("/v1/seekers/{id}/matches", response_model=list[Match], responses=errors(401, 403, 404, 422, 503),
