@@ -168,8 +168,8 @@ def check_account_fields(role: Role | str, region_code: str | None, employer_id:
 # -- what an employer may see of a seeker -------------------------------------------------------------
 def masked_seeker(seeker: dict[str, Any]) -> dict[str, Any]:
     """A seeker as an employer sees it before the seeker consented to a referral to that employer:
-    ID number, phone and exact address masked, no coordinates, no birth date beyond the year, and no
-    assistance group (those circumstances are never an employer's business)."""
+    ID number, phone and exact address masked, no coordinates, no birth date beyond the year, the
+    region cut to the county, and no assistance group (never an employer's business)."""
     from matcher.matches import mask_id_number, mask_name, mask_phone
 
     out = dict(seeker)
@@ -182,6 +182,8 @@ def masked_seeker(seeker: dict[str, Any]) -> dict[str, Any]:
     out["birth_date"] = None
     out["birth_year"] = int(str(born)[:4]) if born else None
     out["priority_groups"] = []
+    region = seeker.get("region_code")
+    out["region_code"] = str(region)[:6] if region else None  # the county, not the township or village
     return out
 
 

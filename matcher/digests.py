@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.csvsafe import safe_row
 from matcher.errors import FieldError, NotFoundError, ValidationFailed
 from matcher.matches import mask_phone
 from matcher.vocab import PRIORITY_GROUP_ZH, PriorityGroup
@@ -214,9 +215,10 @@ def render_csv(digest: dict[str, Any]) -> str:
     w.writerow(["日期", "区域", "求职者编号", "姓名", "就业困难类别", "推荐岗位编号", "岗位", "单位", "月薪下限", "月薪上限", "得分", "推荐理由"])
     for s in digest["seekers"]:
         for m in s["matches"]:
-            w.writerow([digest["date"], digest["area"]["name"], s["id"], s.get("name") or "", "、".join(s["priority_groups"]),
-                        m["id"], m.get("title") or "", m.get("employer_name") or "", _num(m.get("wage_min")),
-                        _num(m.get("wage_max")), f"{m['score']:.3f}", "；".join(m["reasons"])])
+            w.writerow(safe_row([digest["date"], digest["area"]["name"], s["id"], s.get("name") or "",
+                                 "、".join(s["priority_groups"]), m["id"], m.get("title") or "",
+                                 m.get("employer_name") or "", _num(m.get("wage_min")), _num(m.get("wage_max")),
+                                 f"{m['score']:.3f}", "；".join(m["reasons"])]))
     return buf.getvalue()
 
 

@@ -444,6 +444,9 @@ class Referral(Record):
     notes: Text = Field(default=None, max_length=2_000)
     # the seeker agreed that this job's employer may see their contact details (ID number, phone, address)
     consent: Bool = False
+    # the job's employer when the referral was made (set by the server; the referral and its consent
+    # stay with that employer even if the job is later given to another)
+    employer_id: RefId = None
     referred_at: Day = None
     interview_at: Day = None
     decided_at: Day = None

@@ -84,6 +84,25 @@ class Settings(BaseSettings):
     pg_bin_dir: Path | None = Field(
         default=None, description="Folder of pg_dump/pg_restore for `matcher backup|restore` (default: the PATH)."
     )
+    # Imports: a file over any of these is refused before its rows are read (docs/api.md).
+    import_max_rows: int = Field(default=200_000, ge=1, description="Most data rows in one imported file.")
+    import_max_columns: int = Field(default=200, ge=1, description="Most columns in one imported file.")
+    import_max_cells: int = Field(default=10_000_000, ge=1, description="Most cells (rows × columns) in one file.")
+    import_max_errors: int = Field(default=200, ge=1, description="Most row errors listed in an import's answer.")
+
+    # Per-account rate limits of the API (a token bucket per account, per process): 429 + Retry-After.
+    rate_limit_per_minute: float = Field(
+        default=6000, ge=0, description="Requests per minute one account may make (0: no limit); a station's "
+        "console makes a few per action.")
+    rate_limit_burst: int = Field(default=600, ge=1, description="Requests one account may make at once.")
+    candidate_queries_per_hour: float = Field(
+        default=300, ge=0, description="Candidate searches per hour one employer account may make (0: no limit).")
+
+    def import_limits(self):
+        from matcher.importing import ImportLimits
+
+        return ImportLimits(max_rows=self.import_max_rows, max_columns=self.import_max_columns,
+                            max_cells=self.import_max_cells, max_errors=self.import_max_errors)
 
     @property
     def resolved_database_url(self) -> str:

@@ -100,7 +100,11 @@ referrals = Table(
     Column("job_id", String(64), nullable=False),
     Column("station_id", String(64)),
     Column("status", String(16), nullable=False),
+    # the employer of the job when the referral was made: an employer sees a referral (and a
+    # consent given for it) only when it was made to that employer, wherever the job went since
+    Column("employer_id", String(64)),
     Index("ix_referrals_seq", "seq"),
+    Index("ix_referrals_employer", "employer_id"),
     Index("ix_referrals_seeker", "seeker_id"),
     Index("ix_referrals_job", "job_id"),
     Index("ix_referrals_station", "station_id"),
@@ -179,6 +183,31 @@ task_runs = Table(
     Column("finished_at", DateTime(timezone=True), nullable=False),
     Column("seconds", Float, nullable=False),
     Column("detail", JSON, nullable=False),
+)
+
+# Consent is a fact about a seeker and an employer, given for a referral (who recorded it, when),
+# revocable: revoking sets ``revoked_at``; rows are never deleted.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("seeker_id", String(64), nullable=False),
+    Column("employer_id", String(64), nullable=False),
+    Column("referral_id", String(64), nullable=False),
+    Column("given_at", DateTime(timezone=True), nullable=False),
+    Column("given_by", String(100), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(100)),
+    Index("ix_consents_pair", "employer_id", "seeker_id"),
+    Index("ix_consents_referral", "referral_id"),
+)
+
+# Random keys the server makes once per database (e.g. the key of employers' candidate handles).
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
 )
 
 TABLES = {"job": jobs, "seeker": seekers, "employer": employers, "station": stations, "referral": referrals}

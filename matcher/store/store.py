@@ -7,6 +7,7 @@ the record really changed, so re-importing a file is idempotent and an index can
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
@@ -104,8 +105,19 @@ def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
             "job_id": data["job_id"],
             "station_id": data.get("station_id"),
             "status": data.get("status", "recommended"),
+            "employer_id": data.get("employer_id"),
         }
     raise ValueError(f"unknown record kind {kind}")
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it: it holds
+    personal data. SQLite gives its -wal and -shm files the database file's permissions."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -115,6 +127,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _made_to(refs, employer_id: str):
+    """Referrals made to an employer: bound to it when made; a referral stored without that binding
+    (written straight to the store) belongs to its job's employer."""
+    jobs_t = TABLES["job"]
+    return or_(refs.c.employer_id == employer_id,
+               and_(refs.c.employer_id.is_(None),
+                    refs.c.job_id.in_(select(jobs_t.c.id).where(jobs_t.c.employer_id == employer_id))))
 
 
 class Store:
@@ -128,6 +149,16 @@ class Store:
         self._recent_lock = threading.Lock()
         self._last_seq: dict[str | None, int] = {}
         self._stale = threading.local()
+        self._access = None
+
+    @property
+    def access(self):
+        """Accounts, tokens, the audit log, consents and server keys (:mod:`matcher.store.access`)."""
+        if self._access is None:
+            from matcher.store.access import AccessStore
+
+            self._access = AccessStore(self)
+        return self._access
 
     # -- lifecycle ------------------------------------------------------------------------------
     @classmethod
@@ -136,6 +167,7 @@ class Store:
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(path))
             engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True,
                                    logging_name=_LOGGING_NAME)
             event.listen(engine, "connect", _sqlite_pragmas)
@@ -283,7 +315,48 @@ class Store:
             )
             return True
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several reads and writes (``upsert(..., conn=)``, :meth:`read_live`)."""
+        with self.engine.begin() as conn:
+            yield conn
+
     # -- reads ----------------------------------------------------------------------------------
+    def read_live(self, kind: str, record_id: str, conn: Connection) -> dict[str, Any] | None:
+        """A live record read inside ``conn``'s transaction (None when absent or deleted)."""
+        table = TABLES[kind]
+        row = conn.execute(select(table.c.data).where(table.c.id == record_id, table.c.deleted.is_(False))).first()
+        return None if row is None else dict(row.data)
+
+    def id_states(self, kind: str, ids: Iterable[str]) -> dict[str, tuple[bool, dict[str, Any]]]:
+        """Every stored row of these ids, deleted ones (tombstones) included: id -> (deleted, data).
+        An id once used stays bound to its record: a tombstone is never brought back by another."""
+        ids = list(dict.fromkeys(ids))
+        table = TABLES[kind]
+        out: dict[str, tuple[bool, dict[str, Any]]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), _CHUNK):
+                q = select(table.c.id, table.c.deleted, table.c.data).where(table.c.id.in_(ids[i : i + _CHUNK]))
+                out.update({r.id: (bool(r.deleted), r.data) for r in conn.execute(q)})
+        return out
+
+    def employer_job_ids(self, employer_id: str) -> set[str]:
+        table = TABLES["job"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table.c.id).where(table.c.employer_id == employer_id, table.c.deleted.is_(False)))
+            return {r.id for r in rows}
+
+    def employer_referrals(self, employer_id: str, seeker_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Live referrals made to this employer (of these seekers, when given)."""
+        refs = TABLES["referral"]
+        if seeker_ids is not None and not seeker_ids:
+            return []
+        q = select(refs.c.data).where(refs.c.deleted.is_(False), *self._filters(refs, {"employer_jobs": employer_id}))
+        if seeker_ids is not None:
+            q = q.where(refs.c.seeker_id.in_(list(seeker_ids)))
+        with self.engine.connect() as conn:
+            return [r.data for r in conn.execute(q)]
+
     def get(self, kind: str, record_id: str) -> Record:
         rec = self.find(kind, record_id)
         if rec is None:
@@ -462,17 +535,16 @@ class Store:
                                  cast(table.c.data, Text).contains(f'"{value}"', autoescape=True)))
             elif key == "station_kind":  # a station's ``kind`` (the name ``kind`` is the record kind)
                 cond.append(table.c.kind == value)
-            elif key == "employer_jobs":  # referrals to the jobs of an employer
-                cond.append(table.c.job_id.in_(select(TABLES["job"].c.id).where(TABLES["job"].c.employer_id == value)))
+            elif key == "employer_jobs":  # referrals made to an employer (its jobs' employer at the time)
+                cond.append(_made_to(table, value))
             elif key == "seeker_region_prefix":  # referrals of seekers registered in an area
                 seekers_t = TABLES["seeker"]
                 cond.append(table.c.seeker_id.in_(
                     select(seekers_t.c.id).where(seekers_t.c.region_code.startswith(value, autoescape=True))))
             elif key == "referred_to_employer":  # seekers with a live referral to one of an employer's jobs
-                refs, jobs_t = TABLES["referral"], TABLES["job"]
+                refs = TABLES["referral"]
                 cond.append(table.c.id.in_(select(refs.c.seeker_id).where(
-                    refs.c.deleted.is_(False), refs.c.status != "withdrawn",
-                    refs.c.job_id.in_(select(jobs_t.c.id).where(jobs_t.c.employer_id == value)))))
+                    refs.c.deleted.is_(False), refs.c.status != "withdrawn", _made_to(refs, value))))
             elif key == "seq_above":
                 cond.append(table.c.seq > value)
             elif isinstance(value, list | tuple | set):

@@ -151,6 +151,7 @@
   }
 
   function distanceText(b) {
+    if (b && b.distance_band) return b.distance_band;  // an employer's view: a band, never the distance
     if (!b || !isNum(b.distance_km)) return '距离未知';
     var t = '距离' + kmText(b.distance_km);
     if (isNum(b.travel_minutes) && b.travel_minutes <= 180) t += '，约 ' + Math.max(1, Math.round(b.travel_minutes)) + ' 分钟';
