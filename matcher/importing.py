@@ -19,7 +19,8 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from matcher.errors import FieldError, ImportRejected, ValidationFailed
-from matcher.records import RECORD_TYPES, Record, field_errors
+from matcher.import_preview import assign_ids, placeholder
+from matcher.records import RECORD_TYPES, Record, field_errors, is_blank
 
 OnError = Literal["abort", "skip"]
 
@@ -214,8 +215,11 @@ def parse_records(
             out.errors.append(FieldError(None, raw["__error__"], row=n))
             out.rejected += 1
             continue
+        values = {mapping[k]: v for k, v in raw.items() if k in mapping}
+        if is_blank(values.get("id")):  # ids are optional: found by natural key or generated (import_preview)
+            values["id"] = placeholder(n)
         try:
-            out.records.append(model.model_validate({mapping[k]: v for k, v in raw.items() if k in mapping}))
+            out.records.append(model.model_validate(values))
             out.row_numbers.append(n)
         except ValidationError as e:
             out.errors.extend(field_errors(e, row=n))
@@ -269,8 +273,10 @@ def import_file(
     headers, rows = read_rows(path, fmt=fmt, data=data)
     with tqdm(desc=f"校验 / validating {kind}", unit="行", disable=not show_progress, leave=False) as bar:
         parsed = parse_records(kind, headers, rows, progress=bar.update)
+    refusals = assign_ids(store, kind, parsed.records, parsed.row_numbers)
     if authorize is not None and parsed.records:
-        refusals = authorize([r.to_dict() for r in parsed.records])
+        refusals = [a or b for a, b in zip(refusals, authorize([r.to_dict() for r in parsed.records]), strict=True)]
+    if parsed.records:
         kept, kept_rows = [], []
         for rec, n, why in zip(parsed.records, parsed.row_numbers, refusals, strict=True):
             if why is None:

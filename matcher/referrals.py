@@ -178,9 +178,10 @@ def create_referral(engine, *, seeker_id: str, job_id: str, station_id: str | No
 
 
 def transition_referral(engine, referral_id: str, changes: dict[str, Any], *,
-                        today: date | None = None) -> dict[str, Any]:
+                        today: date | None = None, by: str | None = None) -> dict[str, Any]:
     """Apply a progress update; on ``hired``, update the seeker and the job in the same transaction."""
     from matcher.engine import coerce_records
+    from matcher.ledger import record_hire
 
     store = engine.store
     today = today or date.today()
@@ -193,8 +194,9 @@ def transition_referral(engine, referral_id: str, changes: dict[str, Any], *,
             updated, moved = apply_update(current, changes, today)
             writes: list[tuple[str, dict[str, Any]]] = [("referral", updated)]
             if moved and updated["status"] == RS.hired:
-                seeker, job = hire_effects(_read(conn, "seeker", current["seeker_id"]),
-                                           _read(conn, "job", current["job_id"]))
+                seeker_now, job_now = _read(conn, "seeker", current["seeker_id"]), _read(conn, "job", current["job_id"])
+                record_hire(store, conn, seeker_now, job_now, updated, by=by, today=today)  # the employment ledger
+                seeker, job = hire_effects(seeker_now, job_now)
                 if seeker is not None:
                     writes.append(("seeker", seeker))
                 if job is not None:

@@ -63,7 +63,7 @@ def create(body: ReferralCreate, engine: EngineDep, p: PrincipalDep):
                           "rejected | withdrawn。录用（hired）时求职者改为已就业，岗位招聘人数减一（为0时已招满）。")
 def update(id: str, body: ReferralUpdate, engine: EngineDep, p: PrincipalDep):
     check_write(engine, p, "referral", None, readable(engine, p, "referral", id))
-    rec = transition_referral(engine, id, body.model_dump(exclude_unset=True))
+    rec = transition_referral(engine, id, body.model_dump(exclude_unset=True), by=p.name)
     return JSONResponse(rec)
 
 
