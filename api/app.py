@@ -419,6 +419,8 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
         version=_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are served with local assets (api/routes/docs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = None
@@ -449,20 +451,30 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
 
     from api.routes import (
         audit,
+        cases,
         digests,
         employers,
+        employment,
         health,
         jobs,
         matches,
+        performance,
         referrals,
+        registration,
         seekers,
+        services,
         stations,
         stats,
     )
 
-    for module in (health, jobs, seekers, employers, stations, referrals, matches, stats, digests, audit):
+    # registration's fixed paths (/v1/seekers/import/preview...) before the records' /{id} routes
+    for module in (health, registration, jobs, seekers, employers, stations, referrals, matches, stats, digests, audit,
+                   employment, cases, services, performance):
         app.include_router(module.router)
     _include_console(app)
+    from api.routes import docs
+
+    docs.setup(app)
     return app
 
 

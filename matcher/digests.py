@@ -267,7 +267,7 @@ def render_html(digest: dict[str, Any]) -> str:
     c = digest["concentration"]
     parts.append(f"</table><p>推荐分布：共推荐 {c['recommendations']} 次，涉及岗位 {c['jobs_recommended']} 个，"
                  f"覆盖率 {c['coverage']:.0%}，集中度（基尼系数）{c['gini']:.2f}，每个招聘名额最多推荐 {c['cap_per_opening']} 人。</p>")
-    parts.append(f"<p>{e(digest['note'])}</p></body></html>")
+    parts.append(f"<p>{e(digest['note'].split(' / ')[0])}</p></body></html>")  # the printed page: Chinese only
     return "".join(parts)
 
 

@@ -6,6 +6,7 @@ the record really changed, so re-importing a file is idempotent and an index can
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -71,6 +72,14 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def id_number_key(id_number: str | None) -> str | None:
+    """What the ``seekers.id_key`` column holds: a hash of the (normalised) ID number, so a
+    duplicate can be found by ID number without a second plain copy of it in an indexed column."""
+    if not id_number:
+        return None
+    return hashlib.sha256(f"hjm-id:{id_number.strip().upper()}".encode()).hexdigest()[:32]
+
+
 def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """The indexed columns of one record, derived from its JSON."""
     if kind == "job":
@@ -94,9 +103,10 @@ def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
             "station_id": data.get("station_id"),
             "status": data.get("status", "unemployed"),
             "is_priority": bool(data.get("priority_groups")),
+            "id_key": id_number_key(data.get("id_number")),
         }
     if kind == "employer":
-        return {"name": data["name"], "region_code": data.get("region_code")}
+        return {"name": data["name"], "region_code": data.get("region_code"), "credit_code": data.get("credit_code")}
     if kind == "station":
         return {"name": data["name"], "kind": data.get("kind", "community"), "region_code": data.get("region_code")}
     if kind == "referral":
