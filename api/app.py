@@ -393,8 +393,12 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
 
     from api.routes import (
         audit,
+        cooperation,
+        coverage,
         digests,
         employers,
+        events,
+        gigs,
         health,
         jobs,
         matches,
@@ -404,7 +408,8 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
         stats,
     )
 
-    for module in (health, jobs, seekers, employers, stations, referrals, matches, stats, digests, audit):
+    for module in (health, jobs, seekers, employers, stations, referrals, matches, stats, digests, audit, coverage,
+                   cooperation, events, gigs):
         app.include_router(module.router)
     _include_console(app)
     return app

@@ -170,3 +170,17 @@ audit_log = Table(
 )
 
 TABLES = {"job": jobs, "seeker": seekers, "employer": employers, "station": stations, "referral": referrals}
+
+# -- network (DESIGN.md §8): cooperation pairs, events and their attendance. Small collections that
+# matching reads whole; kept as JSON by (kind, id), with the two columns lists filter on.
+network_items = Table(
+    "network_items",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("region_code", String(12)),
+    Column("ref_id", String(64)),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_network_items_ref", "kind", "ref_id"),
+)
