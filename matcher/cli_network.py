@@ -36,7 +36,10 @@ def cmd_coverage(args) -> int:
     if args.json:
         _print_json(out)
         return 0
-    pct = (lambda v: "—" if v is None else f"{v * 100:.1f}%")
+
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v * 100:.1f}%"
+
     c = out["circle"]
     print(f"服务圈：城市步行{c['urban_walk_minutes']:g}分钟（直线约{c['urban_radius_km']:g}公里），乡村{c['rural_km']:g}公里")
     print(f"登记人员 {out['people']} 人，圈内 {out['covered']} 人（{pct(out['share'])}）；"

@@ -26,10 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from matcher.network_digest import network_sections
-
 from matcher.errors import FieldError, NotFoundError, ValidationFailed
 from matcher.matches import mask_phone
+from matcher.network_digest import network_sections
 from matcher.vocab import PRIORITY_GROUP_ZH, PriorityGroup
 
 
