@@ -6,7 +6,7 @@ Geography (real codes; village codes and names are the test's own village list):
   station ST-V1 (a demonstration station) and three residents; village V2 (…202) at (38.50, 114.65),
   13 km east, has no station and four residents (one an assistance target).
 * 长安区 (130102, urban), 建北街道 (130102001): community station ST-U at (38.05, 114.52) with one
-  resident 0.5 km away (inside 15 minutes on foot) and one 1.5 km away (outside); a gig market
+  resident 0.5 km away (inside 15 minutes on foot) and one 1.2 km away (outside); a gig market
   ST-G at (38.05, 114.53).
 * 对口协作: 行唐县 ⇄ 长安区 (labour export). A welding job J-COOP in 长安区; a welding job J-FAR in
   灵寿县 (130126, not paired); a local job J-LOCAL by V1.
@@ -58,7 +58,7 @@ def build(engine, folder: Path) -> None:
         seeker("P3", V1, _north(V1_LL, 0.2), desired=("焊工",), skills=("焊接",)),  # 0.2 km, welder
         *[seeker(f"Q{i}", V2, _north(V2_LL, 0.1 * i), priority=("low_income",) if i == 1 else ()) for i in range(1, 5)],
         seeker("U1", "130102001", _north((38.05, 114.52), 0.5), available_days=["每天"]),
-        seeker("U2", "130102001", _north((38.05, 114.52), 1.5), available_days=[TODAY.isoformat()],
+        seeker("U2", "130102001", _north((38.05, 114.52), 1.2), available_days=[TODAY.isoformat()],
                priority=("disabled",)),
         seeker("U3", "130102001", _north((38.05, 114.52), 0.8), available_days=[(TODAY + timedelta(days=1)).isoformat()]),
         seeker("L1", "130126101", (38.31, 114.38), desired=("焊工",), skills=("焊接",)),  # 灵寿县: not paired

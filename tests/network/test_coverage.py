@@ -34,7 +34,7 @@ def test_urban_circle_is_fifteen_minutes_on_foot(home):
     out = area_coverage(home, "130102")
     assert out["circle"]["urban_radius_km"] == round(15 / 60 * 4.5 / 1.3, 3)
     uncovered = {p["id"] for p in out["uncovered_people"]}
-    assert "U2" in uncovered and "U1" not in uncovered  # 1.5 km vs 0.5 km from ST-U
+    assert "U2" in uncovered and "U1" not in uncovered  # 1.2 km vs 0.5 km from ST-U
     assert "U3" not in uncovered  # 0.8 km north of ST-U, inside 0.87 km
 
 

@@ -397,9 +397,10 @@
   }
 
   // ---- tabs -------------------------------------------------------------------------------------
-  var TABS = ['seekers', 'jobs', 'digest', 'stats'];
+  var TABS = ['seekers', 'jobs', 'digest', 'stats', 'network', 'gigs'];
   // What each tab needs of the account (GET /v1/me's permissions); a tab it cannot use is hidden.
-  var TAB_NEEDS = { seekers: ['seekers', 'matches'], jobs: ['jobs'], digest: ['digests'], stats: ['stats'] };
+  var TAB_NEEDS = { seekers: ['seekers', 'matches'], jobs: ['jobs'], digest: ['digests'], stats: ['stats'],
+    network: ['coverage'], gigs: ['gigs'] };
 
   function allowedTabs() {
     return TABS.filter(function (t) { return TAB_NEEDS[t].every(function (r) { return can(r, 'read'); }); });
@@ -431,6 +432,9 @@
     if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
     if (name === 'digest') maybeLoadDigest();
     if (name === 'stats') maybeLoadStats();
+    if ((name === 'network' || name === 'gigs') && window.MatcherNetwork) {  // map.js
+      window.MatcherNetwork.show(name, { api: api, station: currentStation });
+    }
   }
 
   function initTabs() {
