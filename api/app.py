@@ -452,9 +452,13 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
     from api.routes import (
         audit,
         cases,
+        cooperation,
+        coverage,
         digests,
         employers,
         employment,
+        events,
+        gigs,
         health,
         jobs,
         matches,
@@ -469,7 +473,7 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
 
     # registration's fixed paths (/v1/seekers/import/preview...) before the records' /{id} routes
     for module in (health, registration, jobs, seekers, employers, stations, referrals, matches, stats, digests, audit,
-                   employment, cases, services, performance):
+                   employment, cases, services, performance, coverage, cooperation, events, gigs):
         app.include_router(module.router)
     _include_console(app)
     from api.routes import docs

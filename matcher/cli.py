@@ -391,6 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = xs.add_parser("rebuild", help="从数据库重建索引 / rebuild the indexes from the store")
     r.add_argument("--quiet", action="store_true")
     r.set_defaults(func=cmd_index)
+
+    from matcher.cli_network import add_parsers
+
+    add_parsers(sub)
     return p
 
 

@@ -197,7 +197,11 @@ class MatchEngine:
 
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, kind: str, records: Iterable[dict | Record], *, show_progress: bool = False) -> UpsertResult:
-        result = self.store.upsert(kind, coerce_records(kind, records))
+        recs = coerce_records(kind, records)
+        refused = [e for e in self.villages.check_all(r.to_dict() for r in recs) if e is not None]
+        if refused:
+            raise ValidationFailed(refused)
+        result = self.store.upsert(kind, recs)
         self._after_write(kind, show_progress)
         return result
 
@@ -222,8 +226,12 @@ class MatchEngine:
                     fmt: str | None = None, data: bytes | None = None, authorize=None):
         from matcher.importing import import_file
 
+        def checked(recs: list[dict]) -> list:
+            own = authorize(recs) if authorize is not None else [None] * len(recs)
+            return [a or v for a, v in zip(own, self.villages.check_all(recs), strict=True)]
+
         report = import_file(self.store, kind, path, on_error=on_error, show_progress=show_progress, fmt=fmt, data=data,
-                             authorize=authorize)
+                             authorize=checked)
         self._after_write(kind, show_progress)
         return report
 
@@ -784,6 +792,23 @@ class MatchEngine:
 
     def stats(self) -> dict[str, int]:
         return {kind: self.store.count(kind) for kind in RECORD_TYPES}
+
+    # -- network (DESIGN.md §8) ---------------------------------------------------------------------
+    @property
+    def villages(self):
+        """The configured village list (:mod:`matcher.villages`), read once."""
+        if getattr(self, "_villages", None) is None:
+            from matcher.villages import VillageList
+
+            self._villages = VillageList.load(self.settings.villages_path)
+        return self._villages
+
+    @property
+    def network(self):
+        """Cooperation pairs, events and attendance (:class:`matcher.store.network.NetworkItems`)."""
+        from matcher.store.network import NetworkItems
+
+        return NetworkItems(self.store)
 
 
 @dataclass

@@ -49,6 +49,28 @@ class Settings(BaseSettings):
         description="Collections up to this size use an exact FAISS index (≈1.4 ms at 20k); larger use IVF-Flat.",
     )
 
+    # Network (DESIGN.md §8): service circles for coverage, the village list, the console map.
+    coverage_walk_minutes: float = Field(
+        default=15.0, gt=0, le=120,
+        description="Urban service circle: minutes on foot to a station (「城市15分钟」). A station's own "
+        "`urban_circle_minutes` wins.")
+    coverage_walk_kmh: float = Field(default=4.5, gt=0, le=10, description="Walking speed for the urban circle, km/h.")
+    coverage_detour: float = Field(
+        default=1.3, ge=1, le=3, description="Walking route length ÷ straight line for the urban circle.")
+    coverage_rural_km: float = Field(
+        default=5.0, gt=0, le=50,
+        description="Rural service circle: straight-line km to a station (「乡村5公里」). A station's own "
+        "`rural_circle_km` wins.")
+    coverage_sites: int = Field(default=5, ge=0, le=100, description="Suggested new station sites per coverage report.")
+    villages_path: Path | None = Field(
+        default=None,
+        description="CSV/XLSX of the official 12-digit village codes (统计用区划代码; columns code, name, optional "
+        "lat, lng). Without it a 12-digit village code is rejected as unknown.")
+    map_tile_url: str | None = Field(
+        default=None,
+        description="Optional map tile URL template for the console map (e.g. an intranet server, "
+        "`https://tiles.example/{z}/{x}/{y}.png`); without it the map is drawn offline as a projected scatter.")
+
     sync_interval: float = Field(
         default=0.5, ge=0, description="Seconds between checks of the store for writes made by other processes."
     )

@@ -299,3 +299,16 @@ assignments = Table(
 
 WORK_TABLES = {"employment": employment_events, "case": cases, "contact": case_contacts, "service": services,
                "assignment": assignments}
+# -- network (DESIGN.md §8): cooperation pairs, events and their attendance. Small collections that
+# matching reads whole; kept as JSON by (kind, id), with the two columns lists filter on.
+network_items = Table(
+    "network_items",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("region_code", String(12)),
+    Column("ref_id", String(64)),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_network_items_ref", "kind", "ref_id"),
+)

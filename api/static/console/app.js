@@ -413,9 +413,10 @@
   }
 
   // ---- tabs -------------------------------------------------------------------------------------
-  var TABS = ['seekers', 'jobs', 'digest', 'stats'];
+  var TABS = ['seekers', 'jobs', 'digest', 'stats', 'network', 'gigs'];
   // What each tab needs of the account (GET /v1/me's permissions); a tab it cannot use is hidden.
-  var TAB_NEEDS = { seekers: ['seekers', 'matches'], jobs: ['jobs'], digest: ['digests'], stats: ['stats'] };
+  var TAB_NEEDS = { seekers: ['seekers', 'matches'], jobs: ['jobs'], digest: ['digests'], stats: ['stats'],
+    network: ['coverage'], gigs: ['gigs'] };
   var TAB_SHOW = {};  // tabs added by other scripts (HJConsole.addTab): what to do when shown
 
   function allowedTabs() {
@@ -453,6 +454,9 @@
     if (name === 'digest') maybeLoadDigest();
     if (name === 'stats') maybeLoadStats();
     if (TAB_SHOW[name]) TAB_SHOW[name]();
+    if ((name === 'network' || name === 'gigs') && window.MatcherNetwork) {  // map.js
+      window.MatcherNetwork.show(name, { api: api, station: currentStation });
+    }
   }
 
   function initTabs() {
