@@ -11,6 +11,8 @@ from pathlib import Path
 from matcher.errors import FieldError, MatcherError, ValidationFailed
 
 _DELEGATED = {"evaluate": "evaluation.evaluate", "bench": "evaluation.bench_match"}
+#: ``matcher bench <name> ...`` runs one of these benchmark tools instead of bench_match.
+_BENCH_TOOLS = {"digest": "evaluation.bench_digest"}
 KINDS = {"jobs": "job", "seekers": "seeker", "employers": "employer", "stations": "station", "referrals": "referral"}
 
 
@@ -213,6 +215,8 @@ def _split_delegated(argv: list[str]) -> tuple[str | None, str, list[str]] | Non
         i, home = 2, argv[1]
     elif argv and argv[0].startswith("--home="):
         i, home = 1, argv[0].split("=", 1)[1]
+    if i < len(argv) and argv[i] == "bench" and i + 1 < len(argv) and argv[i + 1] in _BENCH_TOOLS:
+        return home, _BENCH_TOOLS[argv[i + 1]], argv[i + 2 :]
     if i < len(argv) and argv[i] in _DELEGATED:
         return home, _DELEGATED[argv[i]], argv[i + 1 :]
     return None
