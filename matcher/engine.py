@@ -113,7 +113,7 @@ class MatchEngine:
             settings["encoder"], encoder = str(encoder), None
         s = load_settings(home=Path(home) if home is not None else None, database_url=database_url, **settings)
         s.home.mkdir(parents=True, exist_ok=True)
-        return cls(s, Store.open(s.resolved_database_url), encoder=encoder)
+        return cls(s, Store.open(s.resolved_database_url, read_only=s.read_only), encoder=encoder)
 
     def close(self) -> None:
         with self._lock:
@@ -197,7 +197,11 @@ class MatchEngine:
 
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, kind: str, records: Iterable[dict | Record], *, show_progress: bool = False) -> UpsertResult:
-        result = self.store.upsert(kind, coerce_records(kind, records))
+        recs = coerce_records(kind, records)
+        refused = [e for e in self.villages.check_all(r.to_dict() for r in recs) if e is not None]
+        if refused:
+            raise ValidationFailed(refused)
+        result = self.store.upsert(kind, recs)
         self._after_write(kind, show_progress)
         return result
 
@@ -222,8 +226,12 @@ class MatchEngine:
                     fmt: str | None = None, data: bytes | None = None, authorize=None):
         from matcher.importing import import_file
 
+        def checked(recs: list[dict]) -> list:
+            own = authorize(recs) if authorize is not None else [None] * len(recs)
+            return [a or v for a, v in zip(own, self.villages.check_all(recs), strict=True)]
+
         report = import_file(self.store, kind, path, on_error=on_error, show_progress=show_progress, fmt=fmt, data=data,
-                             authorize=authorize)
+                             authorize=checked)
         self._after_write(kind, show_progress)
         return report
 
@@ -459,6 +467,8 @@ class MatchEngine:
                 side.irow_key = _irow_key(index)
 
     def _save(self, side: _Side) -> None:
+        if self.settings.read_only:  # a read-only engine (a digest worker) keeps its caches in memory
+            return
         side.index.save(self._index_dir(side.kind), meta={"encoder": self.encoder_name, "seq": side.seq,
                                                           "kind": side.kind})
         side.dirty = False
@@ -563,7 +573,7 @@ class MatchEngine:
                     out[i] = v
         # persist what changed, in one transaction
         new_rows = [(ids[i], hashes[i], out[i]) for idxs in todo.values() for i in idxs]
-        if new_rows:
+        if new_rows and not self.settings.read_only:
             with self.store.engine.begin() as conn:
                 for j in range(0, len(new_rows), 500):
                     chunk = new_rows[j : j + 500]
@@ -784,6 +794,23 @@ class MatchEngine:
 
     def stats(self) -> dict[str, int]:
         return {kind: self.store.count(kind) for kind in RECORD_TYPES}
+
+    # -- network (DESIGN.md §8) ---------------------------------------------------------------------
+    @property
+    def villages(self):
+        """The configured village list (:mod:`matcher.villages`), read once."""
+        if getattr(self, "_villages", None) is None:
+            from matcher.villages import VillageList
+
+            self._villages = VillageList.load(self.settings.villages_path)
+        return self._villages
+
+    @property
+    def network(self):
+        """Cooperation pairs, events and attendance (:class:`matcher.store.network.NetworkItems`)."""
+        from matcher.store.network import NetworkItems
+
+        return NetworkItems(self.store)
 
 
 @dataclass
