@@ -130,3 +130,31 @@ def test_json_log_lines():
     line = json.loads(JsonFormatter().format(record))
     assert line["level"] == "ERROR" and line["logger"] == "matcher.api" and line["message"] == "出错 x"
     assert line["exc_type"] == "ValueError" and "13800001234" not in json.dumps(line, ensure_ascii=False)
+
+
+
+def _metric(text: str, name: str) -> float:
+    import re
+
+    m = re.search(rf"^{name} (\S+)$", text, re.M)
+    assert m, name
+    return float(m.group(1))
+
+
+def test_last_digest_run_in_metrics(engine):
+    from datetime import UTC, datetime
+
+    from api.app import create_app
+    from matcher.accounts import add_account
+    from matcher.store.runs import last_runs, record_run
+
+    end = datetime(2026, 12, 2, 6, 0, 30, tzinfo=UTC)
+    record_run(engine.store, "digest", 30.5, {"date": "2026-12-01"}, finished_at=end.replace(day=1))
+    record_run(engine.store, "digest", 12.0, {"date": "2026-12-02"}, finished_at=end)
+    runs = last_runs(engine.store)
+    assert runs["digest"]["seconds"] == 12.0 and runs["digest"]["detail"] == {"date": "2026-12-02"}
+    _, token = add_account(engine.store, "metrics", "platform")
+    with TestClient(create_app(engine=engine)) as c:
+        text = c.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
+    assert _metric(text, "matcher_last_digest_timestamp_seconds") == end.timestamp()
+    assert _metric(text, "matcher_last_digest_duration_seconds") == 12.0
