@@ -85,6 +85,11 @@ class DigestScheduler:
         summary = run_all(self.engine, day, day_dir(self.out_root, day), backend=self.backend, address=self.address,
                           workers=self.workers)
         self.last = summary
+        from matcher.store.runs import record_run
+
+        # for the matcher_last_digest_* metrics and the "digest late" alert (docs/operations.md)
+        record_run(self.engine.store, "digest", float(summary["seconds"]), {"date": day.isoformat(), "scope": "all",
+                                                                           "areas": summary["areas"]})
         self.prune(day)
         log.info("每日推送已生成 / digests for %s built: %d areas in %.1f s", day, summary["areas"], summary["seconds"])
         return summary

@@ -113,6 +113,7 @@ def test_serve_command_is_wired(monkeypatch, tmp_path):
 
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))  # serve sets it: undone afterwards
     monkeypatch.setenv("MATCHER_HOME", "elsewhere")  # restored afterwards; --home wins
     assert main(["--home", str(tmp_path), "serve", "--port", "8123"]) == 0
     assert seen["app"] == "api.app:create_app" and seen["factory"] is True

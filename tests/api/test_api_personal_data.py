@@ -211,13 +211,14 @@ def test_access_log_has_route_templates_not_paths_or_queries(engine, caplog):
         assert_clean(line, "the access log")
 
 
-def test_serve_turns_uvicorn_access_log_off(monkeypatch):
+def test_serve_turns_uvicorn_access_log_off(monkeypatch, tmp_path):
     import uvicorn
 
     from matcher import cli
 
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))  # serve sets it: undone afterwards
     assert cli.main(["serve", "--port", "8123", "--log-level", "debug"]) in (0, None)
     assert seen["access_log"] is False
     assert seen["log_config"]["loggers"]["matcher"] == {"handlers": ["default"], "level": "DEBUG", "propagate": False}

@@ -114,10 +114,10 @@ def test_sigkill_one_replica_the_other_keeps_answering(tmp_path, fresh_database,
         time.sleep(2.0)
         assert sum(b_results.values()) > killed_at  # B kept answering
 
-        a2 = SharedMetricsServer("A", port_a, tmp_path / "home_a", fresh_database, model_cache, metrics_dir)
+        a2 = SharedMetricsServer("A", _free_ports(1)[0], tmp_path / "home_a", fresh_database, model_cache, metrics_dir)
         servers[0] = a2
         a2.http.headers.update(bearer(token))
-        _eventually(a2.ready, "the killed process is ready again", servers, timeout=START_TIMEOUT)
+        _eventually(a2.ready, "the killed process is ready again", servers, timeout=1.5 * START_TIMEOUT)
 
         def caught_up():
             r = a2.http.get("/v1/seekers/S1/matches", params={"limit": 50})
