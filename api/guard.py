@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.degrade import authenticate
 from api.deps import EngineDep
 from matcher import audit
 from matcher.access import (
@@ -27,7 +28,6 @@ from matcher.access import (
     narrow_region,
     require,
 )
-from matcher.accounts import authenticate
 from matcher.engine import MatchEngine
 from matcher.errors import Conflict, FieldError, Forbidden, NotFoundError, ValidationFailed
 
@@ -48,7 +48,7 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     token = credentials.credentials if credentials is not None else None
-    principal = authenticate(engine.store, token)
+    principal = authenticate(request, engine.store, token)  # api.degrade: outage-aware
     request.state.principal = principal
     take_rate(request, principal, "requests")
     return principal

@@ -21,7 +21,8 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from matcher.errors import FieldError, ImportRejected, ValidationFailed
-from matcher.records import RECORD_TYPES, Record, field_errors
+from matcher.import_preview import assign_ids, placeholder
+from matcher.records import RECORD_TYPES, Record, field_errors, is_blank
 
 OnError = Literal["abort", "skip"]
 
@@ -339,8 +340,11 @@ def parse_records(
             out.errors.append(FieldError(None, raw["__error__"], row=n))
             out.rejected += 1
             continue
+        values = {mapping[k]: v for k, v in raw.items() if k in mapping}
+        if is_blank(values.get("id")):  # ids are optional: found by natural key or generated (import_preview)
+            values["id"] = placeholder(n)
         try:
-            out.records.append(model.model_validate({mapping[k]: v for k, v in raw.items() if k in mapping}))
+            out.records.append(model.model_validate(values))
             out.row_numbers.append(n)
         except ValidationError as e:
             out.errors.extend(field_errors(e, row=n))
@@ -401,9 +405,12 @@ def write_parsed(
     """Authorise and write the parsed records in one transaction (see :func:`import_file`).
     ``authorize`` may complete the dicts it is given (a binding decides a field): what it leaves
     in them is what is written."""
-    if authorize is not None and parsed.records:
+    if parsed.records:
+        # id-less rows get their stored id by natural key (ID number, credit code) or a new one
+        refusals = assign_ids(store, kind, parsed.records, parsed.row_numbers)
         dicts = [r.to_dict() for r in parsed.records]
-        refusals = authorize(dicts)
+        if authorize is not None:
+            refusals = [a or b for a, b in zip(refusals, authorize(dicts), strict=True)]
         model = RECORD_TYPES[kind]
         kept, kept_rows = [], []
         for rec, d, n, why in zip(parsed.records, dicts, parsed.row_numbers, refusals, strict=True):

@@ -205,9 +205,11 @@ def create_referral(engine, *, seeker_id: str, job_id: str, station_id: str | No
 
 def transition_referral(engine, referral_id: str, changes: dict[str, Any], *,
                         today: date | None = None, by: str = "system") -> dict[str, Any]:
-    """Apply a progress update; on ``hired``, update the seeker and the job in the same transaction.
-    A change of ``consent`` (or a withdrawal) gives or revokes the consent fact, recorded as ``by``."""
+    """Apply a progress update; on ``hired``, update the seeker and the job in the same transaction
+    and write the hire into the employment ledger. A change of ``consent`` (or a withdrawal) gives
+    or revokes the consent fact, recorded as ``by``."""
     from matcher.engine import coerce_records
+    from matcher.ledger import record_hire
 
     store = engine.store
     today = today or date.today()
@@ -223,8 +225,10 @@ def transition_referral(engine, referral_id: str, changes: dict[str, Any], *,
             updated, moved = apply_update(current, changes, today)
             writes: list[tuple[str, dict[str, Any]]] = [("referral", updated)]
             if moved and updated["status"] == RS.hired:
-                seeker, job = hire_effects(store.read_live("seeker", current["seeker_id"], conn),
-                                           store.read_live("job", current["job_id"], conn))
+                seeker_now = store.read_live("seeker", current["seeker_id"], conn)
+                job_now = store.read_live("job", current["job_id"], conn)
+                record_hire(store, conn, seeker_now, job_now, updated, by=by, today=today)  # the employment ledger
+                seeker, job = hire_effects(seeker_now, job_now)
                 if seeker is not None:
                     writes.append(("seeker", seeker))
                 if job is not None:

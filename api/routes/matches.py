@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api import employer_view
+from api.degrade import from_memory, stale_answer
 from api.deps import EngineDep, MatchLimit
 from api.guard import PrincipalDep, consented_to, purpose, readable, take_rate
 from api.schemas import JobCreate, SeekerCreate, errors
@@ -84,9 +85,14 @@ def seeker_matches(id: str, engine: EngineDep, p: PrincipalDep, limit: MatchLimi
 
 @router.post("/v1/matches/jobs", response_model=list[Match], responses=errors(400, 401, 403, 422, 503),
              summary="为求职者档案推荐岗位（不保存）/ ranked jobs for an ad-hoc seeker profile")
-def profile_matches(body: SeekerCreate, engine: EngineDep, p: PrincipalDep, limit: MatchLimit = 20):
+def profile_matches(body: SeekerCreate, request: Request, engine: EngineDep, p: PrincipalDep,
+                    limit: MatchLimit = 20):
     require(p, "matches", READ)
-    return _answer(engine.match_jobs(_profile(body), k=limit))
+    with from_memory(request, engine) as memo:  # answered from memory while the database is down
+        found = engine.match_jobs(_profile(body), k=limit)
+    if memo["stale"]:
+        return stale_answer([m.model_dump(mode="json") for m in found])
+    return _answer(found)
 
 
 @router.get("/v1/jobs/{id}/candidates", response_model=list[Match], responses=errors(401, 403, 404, 422, 503),
