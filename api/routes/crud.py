@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -33,9 +34,7 @@ from api.schemas import CREATE_MODELS, ID_PREFIX, PUBLIC_MODELS, RESOURCES, Impo
 from matcher.access import WRITE, Principal, require
 from matcher.engine import MatchEngine, coerce_records
 from matcher.errors import Conflict, FieldError, NotFoundError, ValidationFailed
-from matcher.importing import check_json_nesting, parse_file, write_parsed
-
-MAX_BODY_DEPTH = 10  # a JSON list of records nests 3 deep; a record's own lists one more
+from matcher.importing import parse_file, write_parsed
 
 FORMATS = ("csv", "xlsx", "jsonl")
 _CONTENT_TYPES = {
@@ -124,8 +123,9 @@ async def read_upload(request: Request, fmt: str | None) -> tuple[str, bytes, st
             fmt = _SUFFIXES.get(filename.rsplit(".", 1)[1].lower())
     elif base == "application/json":
         try:
-            check_json_nesting(body, MAX_BODY_DEPTH)
             data = json.loads(body)
+        except RecursionError:  # each record's own nesting is limited when it is read (ImportLimits)
+            raise ValidationFailed([FieldError(None, "JSON 嵌套过深 / the JSON is nested too deeply")]) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise bad_request(f"请求体不是有效的 JSON / malformed JSON body: {e}") from None
         if isinstance(data, dict) and isinstance(data.get("records"), list):
@@ -318,6 +318,8 @@ def record_router(
             with writing(engine):
                 check_write(engine, p, kind, None, readable(engine, p, kind, id))
                 engine.delete(kind, id)
+                if kind == "seeker":  # a person taken off the ledger: no employer keeps their contact details
+                    engine.store.access.revoke_seeker_consents(id, by=p.name, at=datetime.now(UTC))
             return Response(status_code=204)
 
     return router

@@ -133,6 +133,12 @@ class AccessStore:
         with self._db.begin() as c:
             return int(c.execute(stmt).rowcount or 0)
 
+    def revoke_seeker_consents(self, seeker_id: str, *, by: str, at: datetime) -> int:
+        """Revoke every consent of a seeker (the record was deleted); returns how many were in force."""
+        with self._db.begin() as c:
+            return int(c.execute(update(consents).where(consents.c.seeker_id == seeker_id, consents.c.revoked_at.is_(None))
+                                 .values(revoked_at=at, revoked_by=by[:100])).rowcount or 0)
+
     def consented_seekers(self, employer_id: str, seeker_ids: Iterable[str]) -> set[str]:
         """Seekers whose consent to this employer is in force."""
         ids = list(dict.fromkeys(seeker_ids))

@@ -96,7 +96,9 @@ def test_a_deleted_seeker_id_is_never_taken_over_by_another_station(world):
     refer = client.post("/v1/referrals", json={"id": "RB", "seeker_id": "SB", "job_id": "J1", "notes": "低保户"},
                         headers=as_(tokens, "station_b"))
     assert refer.status_code == 201
+    assert client.patch("/v1/referrals/RB", json={"consent": True}, headers=as_(tokens, "station_b")).status_code == 200
     assert client.delete("/v1/seekers/SB", headers=as_(tokens, "station_b")).status_code == 204
+    assert engine.store.access.consented_seekers("E1", ["SB"]) == set()  # deleting a seeker revokes their consents
     r = client.post("/v1/seekers", json=seeker("SB", name="冒名", region_code=A), headers=as_(tokens, "station"))
     assert r.status_code == 409
     assert client.put("/v1/seekers/SB", json=seeker("SB", region_code=A), headers=as_(tokens, "station")).status_code == 404

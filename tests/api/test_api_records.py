@@ -36,12 +36,14 @@ def test_create_conflict_and_generated_id(client):
     assert client.post("/v1/employers", json={"id": "E1", "name": "石家庄钢铁"}).status_code == 201
     r = client.post("/v1/employers", json={"id": "E1", "name": "另一家"})
     assert r.status_code == 409
-    assert r.json()["code"] == "conflict" and r.json()["field"] == "id" and "已被占用" in r.json()["message"]
+    assert r.json()["code"] == "conflict" and r.json()["field"] == "id" and "不可用" in r.json()["message"]
+    conflict = r.json()
     r = client.post("/v1/employers", json={"name": "无编号单位"})
     assert r.status_code == 201 and r.json()["id"].startswith("E")
-    # a deleted record's id may be used again
+    # a deleted record's id is never used again (issue 12: nobody inherits what hangs on it)
     assert client.delete("/v1/employers/E1").status_code == 204
-    assert client.post("/v1/employers", json={"id": "E1", "name": "石家庄钢铁"}).status_code == 201
+    again = client.post("/v1/employers", json={"id": "E1", "name": "石家庄钢铁"})
+    assert again.status_code == 409 and again.json() == conflict
 
 
 def test_validation_errors_name_the_field_in_chinese(client):
