@@ -134,12 +134,13 @@ class Preview:
 
 def preview(store, kind: str, data: bytes, fmt: str,
             authorize: Callable[[list[dict[str, Any]]], list[FieldError | None]] | None = None,
-            sample_size: int = 20) -> Preview:
-    """What importing this file would do; writes nothing."""
-    from matcher.importing import parse_records, read_rows
+            sample_size: int = 20, limits=None) -> Preview:
+    """What importing this file would do; writes nothing. ``limits`` (an ``ImportLimits``) bounds
+    the file as for a real import; the listed errors are bounded the same way."""
+    from matcher.importing import DEFAULT_LIMITS, parse_file
 
-    headers, rows = read_rows(f"upload.{fmt}", fmt=fmt, data=data)
-    parsed = parse_records(kind, headers, rows)
+    limits = limits or DEFAULT_LIMITS
+    parsed = parse_file(kind, f"upload.{fmt}", fmt=fmt, data=data, limits=limits)
     placeholders = {i for i, r in enumerate(parsed.records) if is_placeholder(r.id)}
     refusals = assign_ids(store, kind, parsed.records, parsed.row_numbers)
     if authorize is not None and parsed.records:
@@ -151,6 +152,8 @@ def preview(store, kind: str, data: bytes, fmt: str,
         else:
             parsed.errors.append(dataclasses.replace(why, row=n))
             parsed.rejected += 1
+    from matcher.importing import bounded_errors
+
     existing = store.get_dicts(kind, [r.id for _, r in kept])
     latest = {r.id: r.to_dict() for _, r in kept}
     inserted = sum(1 for rid in latest if rid not in existing)
@@ -158,7 +161,8 @@ def preview(store, kind: str, data: bytes, fmt: str,
     matched = sum(1 for i, r in kept if i in placeholders and r.id in existing)
     return Preview(kind=kind, rows=parsed.rows, inserted=inserted, updated=len(latest) - inserted - unchanged,
                    unchanged=unchanged, rejected=parsed.rejected, matched_by_key=matched,
-                   errors=sorted(parsed.errors, key=lambda e: e.row or 0), ignored_columns=parsed.ignored_columns,
+                   errors=bounded_errors(sorted(parsed.errors, key=lambda e: e.row or 0), limits.max_errors),
+                   ignored_columns=parsed.ignored_columns[:limits.max_errors],
                    sample=[{**r.to_dict(), "_row": parsed.row_numbers[i], "_existing": r.id in existing}
                            for i, r in kept[:sample_size]])
 

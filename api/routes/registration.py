@@ -50,7 +50,8 @@ def _preview_route(resource: str, kind: str):
         require(p, resource, WRITE)
         fmt, data, _ = await read_upload(request, format)
         report = await run_in_threadpool(import_preview.preview, engine.store, kind, data, fmt,
-                                         lambda recs: import_refusals(engine, p, kind, recs))
+                                         lambda recs: import_refusals(engine, p, kind, recs),
+                                         limits=engine.settings.import_limits())
         return JSONResponse(report.to_dict())
     return preview
 

@@ -104,7 +104,11 @@ referrals = Table(
     Column("job_id", String(64), nullable=False),
     Column("station_id", String(64)),
     Column("status", String(16), nullable=False),
+    # the employer of the job when the referral was made: an employer sees a referral (and a
+    # consent given for it) only when it was made to that employer, wherever the job went since
+    Column("employer_id", String(64)),
     Index("ix_referrals_seq", "seq"),
+    Index("ix_referrals_employer", "employer_id"),
     Index("ix_referrals_seeker", "seeker_id"),
     Index("ix_referrals_job", "job_id"),
     Index("ix_referrals_station", "station_id"),
@@ -171,6 +175,43 @@ audit_log = Table(
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_region", "region_code"),
     Index("ix_audit_log_record", "kind", "record_id"),
+)
+
+# The last run of each batch task (``digest``): when it finished and how long it took, for the
+# ``matcher_last_digest_*`` metrics and the "digest late" alert (docs/operations.md).
+task_runs = Table(
+    "task_runs",
+    metadata,
+    Column("task", String(40), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
+# Consent is a fact about a seeker and an employer, given for a referral (who recorded it, when),
+# revocable: revoking sets ``revoked_at``; rows are never deleted.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("seeker_id", String(64), nullable=False),
+    Column("employer_id", String(64), nullable=False),
+    Column("referral_id", String(64), nullable=False),
+    Column("given_at", DateTime(timezone=True), nullable=False),
+    Column("given_by", String(100), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(100)),
+    Index("ix_consents_pair", "employer_id", "seeker_id"),
+    Index("ix_consents_referral", "referral_id"),
+)
+
+# Random keys the server makes once per database (e.g. the key of employers' candidate handles).
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
 )
 
 TABLES = {"job": jobs, "seeker": seekers, "employer": employers, "station": stations, "referral": referrals}
@@ -258,3 +299,16 @@ assignments = Table(
 
 WORK_TABLES = {"employment": employment_events, "case": cases, "contact": case_contacts, "service": services,
                "assignment": assignments}
+# -- network (DESIGN.md §8): cooperation pairs, events and their attendance. Small collections that
+# matching reads whole; kept as JSON by (kind, id), with the two columns lists filter on.
+network_items = Table(
+    "network_items",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("region_code", String(12)),
+    Column("ref_id", String(64)),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_network_items_ref", "kind", "ref_id"),
+)

@@ -151,6 +151,7 @@
   }
 
   function distanceText(b) {
+    if (b && b.distance_band) return b.distance_band;  // an employer's view: a band, never the distance
     if (!b || !isNum(b.distance_km)) return '距离未知';
     var t = '距离' + kmText(b.distance_km);
     if (isNum(b.travel_minutes) && b.travel_minutes <= 180) t += '，约 ' + Math.max(1, Math.round(b.travel_minutes)) + ' 分钟';
@@ -412,9 +413,10 @@
   }
 
   // ---- tabs -------------------------------------------------------------------------------------
-  var TABS = ['seekers', 'jobs', 'digest', 'stats'];
+  var TABS = ['seekers', 'jobs', 'digest', 'stats', 'network', 'gigs'];
   // What each tab needs of the account (GET /v1/me's permissions); a tab it cannot use is hidden.
-  var TAB_NEEDS = { seekers: ['seekers', 'matches'], jobs: ['jobs'], digest: ['digests'], stats: ['stats'] };
+  var TAB_NEEDS = { seekers: ['seekers', 'matches'], jobs: ['jobs'], digest: ['digests'], stats: ['stats'],
+    network: ['coverage'], gigs: ['gigs'] };
   var TAB_SHOW = {};  // tabs added by other scripts (HJConsole.addTab): what to do when shown
 
   function allowedTabs() {
@@ -452,6 +454,9 @@
     if (name === 'digest') maybeLoadDigest();
     if (name === 'stats') maybeLoadStats();
     if (TAB_SHOW[name]) TAB_SHOW[name]();
+    if ((name === 'network' || name === 'gigs') && window.MatcherNetwork) {  // map.js
+      window.MatcherNetwork.show(name, { api: api, station: currentStation });
+    }
   }
 
   function initTabs() {
