@@ -381,6 +381,18 @@ def open_engine(settings: Settings) -> MatchEngine:
     return MatchEngine(settings, Store.open(settings.resolved_database_url))
 
 
+def _start_digest_scheduler(engine: MatchEngine):
+    """``MATCHER_DIGEST_AT`` set: the day's digests are built in this server at that time
+    (:mod:`matcher.digest_schedule`); run one server with it, or use ``matcher schedule`` instead."""
+    from matcher.digest_schedule import DigestScheduler
+
+    s = engine.settings
+    sched = DigestScheduler(engine, at=s.digest_at, keep_days=s.digest_keep_days, out_root=s.resolved_digest_dir,
+                            workers=s.digest_workers)
+    sched.start()
+    return sched
+
+
 def create_app(settings: Settings | None = None, engine: MatchEngine | None = None) -> FastAPI:
     """Build the API. With ``engine`` the app uses it and leaves it open at shutdown (the caller
     owns it); without, it opens one from ``settings`` (default: the environment) in its lifespan."""
@@ -401,10 +413,13 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
         state.db_health.start()
         warm = threading.Thread(target=_warm, args=(app, eng), name="matcher-warm", daemon=True)
         warm.start()
+        state.digest_scheduler = _start_digest_scheduler(eng) if owned and eng.settings.digest_at else None
         try:
             yield
         finally:
             state.db_health.stop()
+            if state.digest_scheduler is not None:
+                state.digest_scheduler.stop()
             warm.join(timeout=30)
             if multiprocess_dir() is not None:  # this worker's live gauges leave the merged view
                 from prometheus_client import multiprocess

@@ -295,53 +295,18 @@ def write_digest(digest: dict[str, Any], out_dir: Path) -> list[Path]:
     return paths
 
 
-# -- province batch ------------------------------------------------------------------------------
+def digest_for(engine, *, station_id: str | None = None, region_code: str | None = None,
+               day: date | None = None) -> dict[str, Any]:
+    """The digest the API and the console show: the one built by the schedule for that area and day
+    (:mod:`matcher.digest_schedule`) when it exists, else built now. ``source`` says which."""
+    from matcher.digest_schedule import stored_digest
 
-def _worker(args: tuple[str | None, str | None, list[str], str, str, str]) -> list[tuple[str, dict]]:
-    home, database_url, station_ids, day, out_dir, model_cache = args
-    from matcher.engine import MatchEngine
-
-    out = []
-    with MatchEngine.open(home=home, database_url=database_url, model_cache=model_cache or None, sync_interval=3600) as e:
-        for sid in station_ids:
-            d = build_digest(e, station_id=sid, day=date.fromisoformat(day))
-            write_digest(d, Path(out_dir))
-            out.append((sid, d["concentration"]))
-    return out
-
-
-def run_batch(engine, day: date, out_dir: Path, workers: int = 2, show_progress: bool = False) -> dict[str, Any]:
-    """Digests for every station, split over ``workers`` processes (each opens its own engine)."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from tqdm import tqdm
-
-    engine.warm(load_encoder=False)
-    stations = sorted(s["id"] for s in engine.store.iter_dicts("station"))
-    s = engine.settings
-    chunk = max(1, min(20, len(stations) // (workers * 4) or 1))
-    batches = [stations[i : i + chunk] for i in range(0, len(stations), chunk)]
-    results: dict[str, dict] = {}
-    args = [(str(s.home), s.database_url, b, day.isoformat(), str(out_dir), str(s.model_cache or "")) for b in batches]
-    if workers <= 1:
-        it = map(_worker, args)
-        with tqdm(total=len(stations), desc="生成推送 / digests", disable=not show_progress) as bar:
-            for res in it:
-                results.update(res)
-                bar.update(len(res))
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool, \
-                tqdm(total=len(stations), desc="生成推送 / digests", disable=not show_progress) as bar:
-            for fut in as_completed([pool.submit(_worker, a) for a in args]):
-                res = fut.result()
-                results.update(res)
-                bar.update(len(res))
-    ginis = [c["gini"] for c in results.values()]
-    return {"stations": len(results), "date": day.isoformat(), "out_dir": str(out_dir),
-            "recommendations": sum(c["recommendations"] for c in results.values()),
-            "mean_gini": round(float(np.mean(ginis)), 4) if ginis else 0.0,
-            "max_per_opening": max((c["max_per_opening"] for c in results.values()), default=0.0)}
+    day = day or date.today()
+    area_id, kind = (station_id, "station") if station_id else (region_code, "region")
+    stored = stored_digest(engine.settings.resolved_digest_dir, area_id, day) if area_id else None
+    if stored is not None and stored.get("area", {}).get("kind") == kind:
+        return {**stored, "source": "scheduled"}
+    return {**build_digest(engine, station_id=station_id, region_code=region_code, day=day), "source": "on_demand"}
 
 
 def previous_day(day: date) -> date:

@@ -113,7 +113,7 @@ class MatchEngine:
             settings["encoder"], encoder = str(encoder), None
         s = load_settings(home=Path(home) if home is not None else None, database_url=database_url, **settings)
         s.home.mkdir(parents=True, exist_ok=True)
-        return cls(s, Store.open(s.resolved_database_url), encoder=encoder)
+        return cls(s, Store.open(s.resolved_database_url, read_only=s.read_only), encoder=encoder)
 
     def close(self) -> None:
         with self._lock:
@@ -467,6 +467,8 @@ class MatchEngine:
                 side.irow_key = _irow_key(index)
 
     def _save(self, side: _Side) -> None:
+        if self.settings.read_only:  # a read-only engine (a digest worker) keeps its caches in memory
+            return
         side.index.save(self._index_dir(side.kind), meta={"encoder": self.encoder_name, "seq": side.seq,
                                                           "kind": side.kind})
         side.dirty = False
@@ -571,7 +573,7 @@ class MatchEngine:
                     out[i] = v
         # persist what changed, in one transaction
         new_rows = [(ids[i], hashes[i], out[i]) for idxs in todo.values() for i in idxs]
-        if new_rows:
+        if new_rows and not self.settings.read_only:
             with self.store.engine.begin() as conn:
                 for j in range(0, len(new_rows), 500):
                     chunk = new_rows[j : j + 500]

@@ -53,12 +53,21 @@ CHINA_LAT = (3.8, 53.6)
 CHINA_LNG = (73.4, 135.1)
 
 
+_BLANK_TEXT = frozenset(("", "nan", "NaN", "None", "null", "-", "—"))
+
+
 def is_blank(value: Any) -> bool:
+    # called for nearly every field of every record: the common types are tested first, exactly
     if value is None:
         return True
+    kind = type(value)
+    if kind is str:
+        return value.strip() in _BLANK_TEXT
+    if kind is int or kind is list or kind is bool:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and value.strip() in ("", "nan", "NaN", "None", "null", "-", "—")
+    return isinstance(value, str) and value.strip() in _BLANK_TEXT
 
 
 def _blank_to_none(value: Any) -> Any:

@@ -75,6 +75,20 @@ class Settings(BaseSettings):
         default=0.5, ge=0, description="Seconds between checks of the store for writes made by other processes."
     )
 
+    read_only: bool = Field(
+        default=False,
+        description="Open the store read-only and never write the index (digest workers, `matcher digest --all`).",
+    )
+
+    # Daily digests (`matcher schedule`, or `matcher serve` when `digest_at` is set).
+    digest_at: str | None = Field(
+        default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Local time (HH:MM) at which the day's digests are built; unset: no schedule in `matcher serve`.",
+    )
+    digest_keep_days: int = Field(default=7, ge=1, description="Days of scheduled digests kept under `digest_dir`.")
+    digest_dir: Path | None = Field(default=None, description="Where scheduled digests go. Default: `<home>/digests`.")
+    digest_workers: int = Field(default=1, ge=1, description="Worker processes for a scheduled `digest --all`.")
+
     # HTTP API (`matcher serve`).
     host: str = Field(default="127.0.0.1", description="Address `matcher serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `matcher serve` listens on.")
@@ -131,6 +145,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'matcher.db').resolve()}"
+
+    @property
+    def resolved_digest_dir(self) -> Path:
+        return self.digest_dir or (self.home / "digests")
 
     @property
     def resolved_model_cache(self) -> Path:

@@ -77,7 +77,8 @@ async def digest(
         if area is False:
             raise NotFoundError("region", region_code or "")
         region_code = area or region_code
-    data = await run_in_threadpool(mod.build_digest, engine, station_id=station_id, region_code=region_code, day=day)
+    # the scheduled digest of that day when it was built (matcher schedule), else built now
+    data = await run_in_threadpool(mod.digest_for, engine, station_id=station_id, region_code=region_code, day=day)
     if p.role == Role.platform:
         data = aggregate(data)
     else:  # a read of the listed seekers' names and circumstances

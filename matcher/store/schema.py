@@ -33,6 +33,9 @@ def _record_columns() -> list[Column]:
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("updated_at", DateTime(timezone=True), nullable=False),
         Column("deleted", Boolean, nullable=False, default=False),
+        # blake2b-128 of the record's canonical JSON (sorted keys): an upsert compares it instead of
+        # decoding ``data``. NULL for rows written before migration 0007 (compared by their JSON).
+        Column("data_hash", String(32)),
     ]
 
 

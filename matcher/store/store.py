@@ -7,6 +7,7 @@ the record really changed, so re-importing a file is idempotent and an index can
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -66,6 +67,12 @@ class Change:
     seq: int
     deleted: bool
     data: dict[str, Any]
+
+
+def data_hash(data: dict[str, Any]) -> str:
+    """The content hash stored with a record: blake2b-128 of its canonical JSON (sorted keys)."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _day(value: Any) -> date | None:
@@ -148,11 +155,19 @@ def _made_to(refs, employer_id: str):
                     refs.c.job_id.in_(select(jobs_t.c.id).where(jobs_t.c.employer_id == employer_id))))
 
 
+def _sqlite_pragmas_read_only(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA query_only=ON")
+    cur.close()
+
+
 class Store:
     """Typed access to the records. Create with :meth:`open`."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.read_only = False
         self._stmts: dict[str, Any] = {}
         # for :meth:`stale_reads`: recently read jobs (no personal data) and the last change numbers
         self._recent_jobs: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -172,20 +187,28 @@ class Store:
 
     # -- lifecycle ------------------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
+    def open(cls, url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
+        """``read_only``: every connection refuses writes (SQLite ``mode=ro``, PostgreSQL read-only
+        transactions) and the schema is not migrated: for workers that only read a store."""
         if url.startswith("sqlite:///"):
             path = url.removeprefix("sqlite:///")
-            if path and path != ":memory:":
+            if read_only and path and path != ":memory:":
+                url = f"sqlite:///file:{Path(path).resolve()}?mode=ro&uri=true"
+            elif path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 _create_private(Path(path))
             engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True,
                                    logging_name=_LOGGING_NAME)
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_pragmas_read_only if read_only else _sqlite_pragmas)
         else:
-            args = {} if "connect_timeout" in url else {"connect_args": {"connect_timeout": _CONNECT_TIMEOUT}}
-            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, logging_name=_LOGGING_NAME, **args)
+            args = {} if "connect_timeout" in url else {"connect_timeout": _CONNECT_TIMEOUT}
+            if read_only:
+                args["options"] = "-c default_transaction_read_only=on"
+            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, logging_name=_LOGGING_NAME,
+                                   connect_args=args)
         store = cls(engine)
-        if migrate:
+        store.read_only = read_only
+        if migrate and not read_only:
             store.migrate()
         return store
 
@@ -239,7 +262,13 @@ class Store:
         return conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar_one()
 
     def upsert(self, kind: str, records: Sequence[Record], *, conn: Connection | None = None) -> UpsertResult:
-        """Insert or update records by id in one transaction (or in ``conn``'s transaction)."""
+        """Insert or update records by id in one transaction (or in ``conn``'s transaction).
+
+        A record is unchanged when the hash of its canonical JSON equals the stored ``data_hash``
+        (rows from before migration 0007 have none and are compared by their decoded JSON). A changed
+        record's UPDATE assigns only the indexed columns whose value changed, so SQLite and PostgreSQL
+        leave the other indexes alone; records with the same set of changed columns share one
+        ``executemany``."""
         if conn is None:
             with self.engine.begin() as c:
                 return self.upsert(kind, records, conn=c)
@@ -252,15 +281,32 @@ class Store:
         for rec in records:
             latest[rec.id] = rec.to_dict()
         ids = list(latest)
-        existing: dict[str, tuple[dict, int, bool]] = {}
+        hashes = {rid: data_hash(data) for rid, data in latest.items()}
+        col_names = list(_columns(kind, latest[ids[0]]))
+        cols = [table.c[c] for c in col_names]
+        existing: dict[str, Any] = {}
+        legacy: list[str] = []  # stored without a hash: compared by their JSON
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
-            rows = conn.execute(
-                select(table.c.id, table.c.data, table.c.version, table.c.deleted).where(table.c.id.in_(chunk))
-            )
+            rows = conn.execute(select(table.c.id, table.c.data_hash, table.c.version, table.c.deleted, *cols)
+                                .where(table.c.id.in_(chunk)))
             for row in rows:
-                existing[row.id] = (row.data, row.version, row.deleted)
-        changed = [i for i in ids if i not in existing or existing[i][0] != latest[i] or existing[i][2]]
+                existing[row.id] = row
+                if row.data_hash is None:
+                    legacy.append(row.id)
+        same_json: set[str] = set()
+        for i in range(0, len(legacy), _CHUNK):
+            chunk = legacy[i : i + _CHUNK]
+            rows = conn.execute(select(table.c.id, table.c.data).where(table.c.id.in_(chunk)))
+            same_json.update(r.id for r in rows if r.data == latest[r.id])
+
+        def unchanged(rid: str) -> bool:
+            row = existing.get(rid)
+            if row is None or row.deleted:
+                return False
+            return row.data_hash == hashes[rid] if row.data_hash is not None else rid in same_json
+
+        changed = [i for i in ids if not unchanged(i)]
         result.unchanged = len(ids) - len(changed)
         result.ids = ids
         if not changed:
@@ -268,29 +314,30 @@ class Store:
         last = self._next_seq(conn, len(changed))
         first = last - len(changed) + 1
         now = datetime.now(UTC)
-        inserts, updates = [], []
+        inserts = []
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for offset, rid in enumerate(changed):
             data = latest[rid]
-            row = {"id": rid, "data": data, "seq": first + offset, "updated_at": now, "deleted": False,
-                   **_columns(kind, data)}
-            if rid in existing:
-                row["version"] = existing[rid][1] + 1
-                updates.append(row)
-            else:
-                row["version"] = 1
-                row["created_at"] = now
-                inserts.append(row)
+            columns = _columns(kind, data)
+            row = {"data": data, "data_hash": hashes[rid], "seq": first + offset, "updated_at": now}
+            old = existing.get(rid)
+            if old is None:
+                inserts.append({"id": rid, **row, **columns, "deleted": False, "version": 1, "created_at": now})
+                continue
+            row["version"] = old.version + 1
+            if old.deleted:
+                row["deleted"] = False
+            row.update({c: v for c, v in columns.items() if old._mapping[c] != v})
+            updates.setdefault(tuple(row), []).append({"b_id": rid, **{f"b_{c}": v for c, v in row.items()}})
         if kind == "job":
             self._remember_jobs({rid: latest[rid] for rid in changed})
         if inserts:
             conn.execute(table.insert(), inserts)
-        if updates:
-            # one executemany for the whole batch (10k updates: a statement each was ~10x slower)
-            cols = [k for k in updates[0] if k != "id"]
-            stmt = (update(table).where(table.c.id == bindparam("b_id"))
-                    .values({c: bindparam(f"b_{c}") for c in cols}))
-            conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in cols}} for r in updates])
-        result.inserted, result.updated = len(inserts), len(updates)
+        for assigned, params in updates.items():
+            # one executemany per set of assigned columns (10k updates: a statement each was ~10x slower)
+            stmt = update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in assigned})
+            conn.execute(stmt, params)
+        result.inserted, result.updated = len(inserts), len(changed) - len(inserts)
         return result
 
     def replacing_insert(self, table):
