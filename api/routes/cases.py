@@ -33,20 +33,23 @@ def _readable_case(engine, p: Principal, case_id: str) -> dict[str, Any]:
     return case
 
 
-def _names(engine, seeker_ids: list[str]) -> dict[str, dict[str, Any]]:
-    found = engine.store.get_dicts("seeker", seeker_ids)
-    return {sid: {"name": s.get("name"), "status": s.get("status"), "priority_groups": s.get("priority_groups") or [],
-                  "station_id": s.get("station_id")} for sid, s in found.items()}
+def _people(engine, seeker_ids: list[str]) -> dict[str, dict[str, Any]]:
+    return engine.store.get_dicts("seeker", seeker_ids)
+
+
+def _brief(s: dict[str, Any]) -> dict[str, Any]:
+    return {"name": s.get("name"), "status": s.get("status"), "priority_groups": s.get("priority_groups") or [],
+            "station_id": s.get("station_id")}
 
 
 def _shown(engine, p: Principal, request: Request, rows: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
     """Cases as answered: with ``overdue`` and the person's name, status and groups (staff of the
     area read them: audit-logged like a seeker list)."""
-    people = _names(engine, [c["seeker_id"] for c in rows])
+    people = _people(engine, [c["seeker_id"] for c in rows])
     if people:
-        audit.record_reads(engine.store, p, "seeker.list", "seeker",
-                           [{"id": sid, "region_code": None} for sid in people], purpose(request))
-    return [{**cases.with_flags(c, today), "seeker": people.get(c["seeker_id"])} for c in rows]
+        audit.record_reads(engine.store, p, "seeker.list", "seeker", list(people.values()), purpose(request))
+    return [{**cases.with_flags(c, today), "seeker": _brief(people[c["seeker_id"]]) if c["seeker_id"] in people else None}
+            for c in rows]
 
 
 def _owner_exists(engine, owner: str | None) -> None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep, IdQuery, PageDep, RegionQuery, writing
-from api.guard import PrincipalDep, readable
+from api.guard import PrincipalDep, purpose, readable
 from api.routes.employment import FromQuery, ToQuery, check_period
 from api.schemas import errors
+from matcher import audit
 from matcher import services as svc
 from matcher.access import READ, WRITE, Principal, narrow_region, require
 from matcher.errors import FieldError, NotFoundError, ValidationFailed
@@ -60,8 +61,13 @@ def _readable_service(engine, p: Principal, service_id: str) -> dict[str, Any]:
     return row
 
 
-def _with_names(engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_names(engine, rows: list[dict[str, Any]], p: Principal | None = None,
+                request: Request | None = None) -> list[dict[str, Any]]:
+    """The records with their person's name (a read of personal data: audit-logged)."""
     people = engine.store.get_dicts("seeker", [r["seeker_id"] for r in rows if r.get("seeker_id")])
+    if people and p is not None:
+        audit.record_reads(engine.store, p, "seeker.list", "seeker", list(people.values()),
+                           purpose(request) if request is not None else None)
     return [{**r, "seeker_name": (people.get(r.get("seeker_id") or "") or {}).get("name")} for r in rows]
 
 
@@ -69,7 +75,7 @@ def _with_names(engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             summary="服务记录 / list service records",
             description="date=某天：当天的记录（预约日程按时间先后）；from/to：期间。")
 def list_services(
-    engine: EngineDep, p: PrincipalDep, page: PageDep,
+    request: Request, engine: EngineDep, p: PrincipalDep, page: PageDep,
     kind: ServiceKind | None = None,
     status: ServiceStatus | None = None,
     station_id: IdQuery = None,
@@ -94,7 +100,7 @@ def list_services(
         hi = min(hi, svc.day_bounds(until)[0]) if hi else svc.day_bounds(until)[0]
     rows, total = worklog.query(engine.store, "service", offset=page.offset, limit=page.limit, order="at",
                                 since=lo, until=hi, **where)
-    return JSONResponse({"data": _with_names(engine, rows), "count": total, "offset": page.offset, "limit": page.limit})
+    return JSONResponse({"data": _with_names(engine, rows, p, request), "count": total, "offset": page.offset, "limit": page.limit})
 
 
 @router.post("/v1/services", status_code=201, responses=errors(404, 422, 503), response_model=dict[str, Any],
@@ -112,8 +118,8 @@ def create_service(body: ServiceCreate, engine: EngineDep, p: PrincipalDep):
 
 @router.get("/v1/services/{id}", responses=errors(404, 503), response_model=dict[str, Any],
             summary="查看服务记录 / one service record")
-def get_service(id: str, engine: EngineDep, p: PrincipalDep):
-    return JSONResponse(_with_names(engine, [_readable_service(engine, p, id)])[0])
+def get_service(id: str, request: Request, engine: EngineDep, p: PrincipalDep):
+    return JSONResponse(_with_names(engine, [_readable_service(engine, p, id)], p, request)[0])
 
 
 @router.patch("/v1/services/{id}", responses=errors(404, 422, 503), response_model=dict[str, Any],

@@ -32,7 +32,8 @@ from matcher.settings import Settings
 schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi(), config=schemathesis.Config(seed=2026))
 
 # Records stored before the run; half of the generated path ids are replaced by one of these.
-KNOWN_IDS = {"jobs": "J1", "seekers": "S1", "employers": "E1", "stations": "ST1", "referrals": "R1"}
+KNOWN_IDS = {"jobs": "J1", "seekers": "S1", "employers": "E1", "stations": "ST1", "referrals": "R1", "cases": "C1",
+             "services": "SV1", "assignments": "A1"}
 
 MAX_EXAMPLES = 20  # fuzzing examples per operation (the coverage phase adds its own boundary cases)
 
@@ -58,8 +59,30 @@ def st_engine(request, tmp_path_factory, encoder, model_cache, postgres_url, pos
     eng.upsert("seeker", [seeker("S1", name="测试甲", desired_occupations=["快递员"], station_id="ST1"),
                           seeker("S2", name="测试乙", desired_occupations=["保安"])])
     eng.upsert("referral", [{"id": "R1", "seeker_id": "S1", "job_id": "J1", "station_id": "ST1", "consent": True}])
+    _station_work(eng)
     yield eng
     eng.close()
+
+
+def _station_work(eng) -> None:
+    """A case with a follow-up, an appointment and a 包联 assignment with known ids (issue 14's routes)."""
+    from datetime import date
+
+    from matcher import cases, services
+    from matcher.accounts import add_account
+    from matcher.store import worklog
+
+    seeker_1 = eng.store.get_dicts("seeker", ["S1"])["S1"]
+    case = {**cases.new_case(seeker_1, cases.CaseCreate(seeker_id="S1", plan="每两周回访"), by="st", today=date.today()),
+            "id": "C1"}
+    worklog.insert(eng.store, "case", cases.case_row(case))
+    svc = {**services.service_record(services.ServiceCreate(kind="appointment", seeker_id="S1", station_id="ST1"),
+                                     region_code="130102001", by="st"), "id": "SV1"}
+    worklog.insert(eng.store, "service", services.service_row(svc))
+    add_account(eng.store, "包联干部", "county", region_code="130102")
+    assignment = {**services.assignment_record(services.AssignmentCreate(account="包联干部", station_id="ST1"),
+                                               region_code="130102001", by="st"), "id": "A1"}
+    worklog.insert(eng.store, "assignment", services.assignment_row(assignment))
 
 
 @pytest.fixture(scope="module")

@@ -695,7 +695,8 @@ def test_login_logout_and_roles(server, http, browser, shots):
     assert not panel.is_displayed()
     # the area by name, not as a code
     wait(d, lambda drv: css(drv, "#account-line").text == "当前账号：省就业服务中心（省级，河北省）")
-    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计", "登记导入", "援助对象", "服务预约", "绩效考核"]
+    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计", "登记导入", "援助对象", "服务预约", "绩效考核", "服务网络",
+                              "零工"]
     assert d.execute_script("return document.activeElement.getAttribute('role')") == "tab"
     assert stored_token(d) == server.token
     assert server.token not in d.execute_script("return JSON.stringify(Object.assign({}, localStorage))")
@@ -736,7 +737,8 @@ def test_login_logout_and_roles(server, http, browser, shots):
 
     # a county account: statistics only for its own county (the API refuses a wider range)
     log_in(d, server.county_token)
-    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计", "登记导入", "援助对象", "服务预约", "绩效考核"]
+    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计", "登记导入", "援助对象", "服务预约", "绩效考核", "服务网络",
+                              "零工"]
     choose_station(d, STATION["id"])
     css(d, "#tab-stats").click()
     wait(d, lambda drv: "长安区" in css(drv, "#stats-body").text)

@@ -236,6 +236,9 @@ def test_county_view_and_employer_referrals(server, http, browser, shots):
     css(d, "#tab-performance").click()
     wait(d, visible("#perf-table"))
     assert "长安区" in css(d, "#perf-title").text
+    # the employment ledger of the quarter: the hire recorded by the station worker is a change this month
+    wait(d, visible("#emp-monthly tr.emp-month"))
+    assert sum(int(r.find_elements("css selector", "td")[3].text) for r in css_all(d, "#emp-monthly tr.emp-month")) >= 1
     screenshot(d, shots / "county_cases.png")
 
     # employer: the referrals made to it (the consented one with the phone)

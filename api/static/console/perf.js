@@ -99,6 +99,37 @@
         })))));
       box.appendChild(h('section', { class: 'work-card', 'aria-labelledby': 'perf-trend-title' },
         h('h3', { id: 'perf-trend-title' }, '近四个季度趋势'), trendChart(d.trend)));
+      if (C.can('employment')) box.appendChild(employment(d));
+    }
+
+    // The employment ledger of the same area and quarter: the situation by township/village, monthly changes.
+    function employment(d) {
+      var sec = h('section', { class: 'work-card', id: 'perf-employment', 'aria-labelledby': 'perf-emp-title' },
+        h('h3', { id: 'perf-emp-title' }, '就业情况（按下一级区划）与月度变动'));
+      var p = new URLSearchParams({ from: d.from, to: d.to });
+      if (d.region_code) p.set('region_code', d.region_code);
+      C.api('/v1/stats/employment?' + p.toString()).then(function (e) {
+        var forms = Object.keys(e.totals.by_form);
+        var name = function (r) { return r.code === 'unspecified' ? '未细分' : (C.cnOnly(r.name) || r.code); };
+        sec.appendChild(h('table', { class: 'table stat-table', id: 'emp-table' },
+          h('thead', null, h('tr', null, ['地区', '人数', '就业', '未就业'].concat(forms.map(function (f) { return e.forms[f] || f; }))
+            .map(function (x) { return h('th', { scope: 'col' }, x); }))),
+          h('tbody', null, e.child_regions.map(function (r) {
+            return h('tr', { class: 'emp-row', dataset: { code: r.code } }, h('th', { scope: 'row' }, name(r)),
+              [r.persons, r.employed, r.not_employed].concat(forms.map(function (f) { return r.by_form[f] || 0; }))
+                .map(function (n) { return h('td', { class: 'num' }, String(n)); }));
+          }))));
+        sec.appendChild(e.monthly.length ? h('table', { class: 'table stat-table', id: 'emp-monthly' },
+          h('thead', null, h('tr', null, ['月份', '地区', '变动登记', '新就业', '失去就业'].map(function (x) {
+            return h('th', { scope: 'col' }, x);
+          }))),
+          h('tbody', null, e.monthly.map(function (m) {
+            return h('tr', { class: 'emp-month' }, h('td', null, m.month), h('td', null, m.code === 'unspecified' ? '未细分' : m.code),
+              h('td', { class: 'num' }, String(m.entries)), h('td', { class: 'num' }, String(m.became_employed)),
+              h('td', { class: 'num' }, String(m.left_employment)));
+          }))) : h('p', { class: 'hint' }, '本季度没有就业变动登记。'));
+      }).catch(function (err) { C.statusLine(sec, err.message, 'error'); });
+      return sec;
     }
 
     // A line per measure over the quarters (SVG; no chart library).
