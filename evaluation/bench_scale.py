@@ -1,4 +1,5 @@
-"""Scale benchmark: our candidate stack against Qdrant (local mode) and Chroma, plus the real engine.
+"""Scale benchmark: our candidate stack against Qdrant (local mode), Chroma, Milvus Lite, LanceDB and
+hnswlib with post-filtering, plus the real engine.
 
     python -m evaluation.bench_scale --sizes 10000 100000 [1000000] --out var/bench_scale.json
 
@@ -22,6 +23,16 @@ Part 1, side by side in one process, on the same vectors and the same filtered q
   HNSW, embeddings passed explicitly (no embedding function, telemetry off), where = $and[status ==
   open, lat/lng bounding box of the circle], ``--chroma-fetch`` results, then the exact radius
   post-filter and top 20.
+* ``milvus_lite`` Milvus Lite (``milvus-lite`` + pymilvus ``MilvusClient`` on a file: the Milvus
+  engine in a local process), HNSW M 16 / efConstruction 200 / ef 2·fetch, COSINE; filter expression
+  status == "open" and the circle's bounding box, ``--chroma-fetch`` results, then the exact radius.
+* ``lancedb``   LanceDB (embedded, a folder), IVF_HNSW_SQ above 20k rows (flat below), cosine,
+  scalar indexes on status/lat/lng, the same bounding-box filter applied before the vector search
+  (``prefilter=True``), ``--chroma-fetch`` results, then the exact radius.
+* ``hnswlib_post`` hnswlib HNSW (M 16, efConstruction 200) with post-filtering: the 400 nearest,
+  open and inside R, top 20; the fetch doubles (to 12,800) while fewer than 20 pass.
+
+Milvus Lite, LanceDB and hnswlib are in the ``bench`` extra (not the default install).
 
 Each system reports build/insert seconds, p50/p99 latency of single queries (Qdrant and Chroma run
 with their own threading, as they come) and recall@20 against the exact answer (brute force over
@@ -82,7 +93,8 @@ HEBEI_CSV = "job_postings_hebei.csv"
 # Hebei's bounding box (with a small margin); posting coordinates outside it are dropped
 HEBEI_BOX = (36.0, 42.7, 113.4, 119.9)  # lat_min, lat_max, lng_min, lng_max
 K = 20
-SYSTEMS = ("ours", "ours_mask", "qdrant", "chroma")
+SYSTEMS = ("ours", "ours_mask", "qdrant", "chroma", "milvus_lite", "lancedb", "hnswlib_post")
+PEERS = ("qdrant", "chroma", "milvus_lite", "lancedb", "hnswlib_post")
 
 
 class SkipBenchmark(RuntimeError):
@@ -118,7 +130,8 @@ def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(), "cpu": cpu, "memory_gb": mem_gb, "platform": platform.platform(),
         "python": platform.python_version(),
-        "versions": {d: _version(d) for d in ("faiss-cpu", "qdrant-client", "chromadb", "torch", "numpy")},
+        "versions": {d: _version(d) for d in ("faiss-cpu", "qdrant-client", "chromadb", "milvus-lite", "pymilvus",
+                                              "lancedb", "hnswlib", "torch", "numpy")},
         "loadavg_start": _loadavg(),
     }
 
@@ -535,6 +548,165 @@ class Chroma:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def _box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
+    """The latitude/longitude bounding box of a circle (what a scalar filter can express)."""
+    dlat = radius_km / 111.0
+    dlng = radius_km / (111.0 * max(0.1, math.cos(math.radians(lat))))
+    return lat - dlat, lat + dlat, lng - dlng, lng + dlng
+
+
+def _radius_post_filter(ids: np.ndarray, lat: float, lng: float, mlat: np.ndarray, mlng: np.ndarray,
+                        radius_km: float, k: int) -> np.ndarray:
+    from matcher.features.geo import haversine_km
+
+    if len(ids) == 0:
+        return np.empty(0, dtype=np.int64)
+    keep = np.asarray(haversine_km(lat, lng, mlat, mlng)) <= radius_km
+    return np.asarray(ids, dtype=np.int64)[keep][:k]
+
+
+class MilvusLite:
+    """Milvus Lite (``milvus-lite``, the Milvus engine as a local process behind pymilvus, data in a
+    file): HNSW (M 16, efConstruction 200, ef ``fetch``·2), COSINE; filter expression
+    ``status == "open"`` and the circle's bounding box, ``fetch`` results, then the exact radius."""
+
+    name = "milvus_lite"
+
+    def __init__(self, coll: Collection, fetch: int = 40, batch: int = 5_000):
+        self.coll, self.fetch, self.batch = coll, fetch, batch
+        self.tmp = None
+
+    def build(self) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        self.tmp = tempfile.mkdtemp(prefix="bench-milvus-")
+        self.client = MilvusClient(f"{self.tmp}/jobs.db")
+        c = self.coll
+        schema = self.client.create_schema(auto_id=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=c.vectors.shape[1])
+        schema.add_field("status", DataType.VARCHAR, max_length=8)
+        schema.add_field("lat", DataType.DOUBLE)
+        schema.add_field("lng", DataType.DOUBLE)
+        params = self.client.prepare_index_params()
+        params.add_index(field_name="vector", index_type="HNSW", metric_type="COSINE",
+                         params={"M": 16, "efConstruction": 200})
+        self.client.create_collection("jobs", schema=schema, index_params=params)
+        status = np.where(c.open, "open", "closed")
+        for s in range(0, len(c.vectors), self.batch):
+            e = min(s + self.batch, len(c.vectors))
+            self.client.insert("jobs", [{"id": i, "vector": c.vectors[i], "status": str(status[i]),
+                                         "lat": float(c.lat[i]), "lng": float(c.lng[i])} for i in range(s, e)])
+        self.client.flush("jobs")
+        self.client.load_collection("jobs")
+        self.info = {"mode": "milvus-lite file", "index": "HNSW M16 efC200", "fetch": self.fetch,
+                     "ef": 2 * self.fetch}
+
+    def query(self, q: np.ndarray, lat: float, lng: float, radius_km: float, k: int = K) -> np.ndarray:
+        la0, la1, ln0, ln1 = _box(lat, lng, radius_km)
+        expr = (f'status == "open" and lat >= {la0} and lat <= {la1} and lng >= {ln0} and lng <= {ln1}')
+        res = self.client.search("jobs", data=[q.tolist()], limit=self.fetch, filter=expr, output_fields=["lat", "lng"],
+                                 search_params={"params": {"ef": 2 * self.fetch}})[0]
+        ids = np.asarray([h["id"] for h in res], dtype=np.int64)
+        mlat = np.asarray([h["entity"]["lat"] for h in res])
+        mlng = np.asarray([h["entity"]["lng"] for h in res])
+        return _radius_post_filter(ids, lat, lng, mlat, mlng, radius_km, k)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class LanceDB:
+    """LanceDB (embedded, Lance files in a folder): an IVF_HNSW_SQ vector index (cosine) above
+    ``flat_max`` rows, flat search below; scalar indexes on status, lat and lng; the status and
+    bounding-box filter applied before the vector search (``prefilter``), ``fetch`` results, then the
+    exact radius."""
+
+    name = "lancedb"
+
+    def __init__(self, coll: Collection, fetch: int = 40, flat_max: int = 20_000):
+        self.coll, self.fetch, self.flat_max = coll, fetch, flat_max
+        self.tmp = None
+
+    def build(self) -> None:
+        import lancedb
+        import pyarrow as pa
+
+        self.tmp = tempfile.mkdtemp(prefix="bench-lance-")
+        db = lancedb.connect(self.tmp)
+        c = self.coll
+        n, dim = c.vectors.shape
+        vec = pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(c.vectors).ravel()), dim)
+        self.tbl = db.create_table("jobs", pa.table({"id": np.arange(n, dtype=np.int64), "vector": vec,
+                                                     "status": np.where(c.open, "open", "closed"),
+                                                     "lat": c.lat, "lng": c.lng}))
+        index = "flat (no vector index)"
+        if n > self.flat_max:
+            parts = max(1, int(math.sqrt(n) / 4))
+            self.tbl.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_HNSW_SQ",
+                                  num_partitions=parts)
+            index = f"IVF_HNSW_SQ, {parts} partitions"
+        for col in ("status", "lat", "lng"):
+            self.tbl.create_scalar_index(col)
+        self.info = {"mode": "lancedb folder", "index": index, "fetch": self.fetch, "prefilter": True}
+
+    def query(self, q: np.ndarray, lat: float, lng: float, radius_km: float, k: int = K) -> np.ndarray:
+        la0, la1, ln0, ln1 = _box(lat, lng, radius_km)
+        where = f"status = 'open' AND lat BETWEEN {la0} AND {la1} AND lng BETWEEN {ln0} AND {ln1}"
+        res = (self.tbl.search(q).metric("cosine").where(where, prefilter=True).limit(self.fetch)
+               .select(["id", "lat", "lng"]).to_arrow())
+        return _radius_post_filter(res.column("id").to_numpy(), lat, lng, res.column("lat").to_numpy(),
+                                   res.column("lng").to_numpy(), radius_km, k)
+
+    def close(self) -> None:
+        self.tbl = None
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class HnswPost:
+    """A plain HNSW library (hnswlib: M 16, efConstruction 200, cosine) with post-filtering: the
+    ``fetch`` nearest neighbours (ef = fetch), then open and inside the radius, top 20; when fewer
+    than 20 pass, ``fetch`` doubles up to ``fetch_max``."""
+
+    name = "hnswlib_post"
+
+    def __init__(self, coll: Collection, fetch: int = 400, fetch_max: int = 12_800, threads: int = 2):
+        self.coll, self.fetch, self.fetch_max, self.threads = coll, fetch, fetch_max, threads
+
+    def build(self) -> None:
+        import hnswlib
+
+        c = self.coll
+        n, dim = c.vectors.shape
+        self.index = hnswlib.Index(space="cosine", dim=dim)
+        self.index.init_index(max_elements=n, ef_construction=200, M=16)
+        self.index.add_items(c.vectors, np.arange(n), num_threads=self.threads)
+        self.info = {"index": "hnswlib HNSW M16 efC200", "fetch": f"{self.fetch}..{self.fetch_max}",
+                     "build_threads": self.threads}
+
+    def query(self, q: np.ndarray, lat: float, lng: float, radius_km: float, k: int = K) -> np.ndarray:
+        from matcher.features.geo import haversine_km
+
+        c = self.coll
+        fetch = self.fetch
+        while True:
+            fetch = min(fetch, len(c.vectors))
+            self.index.set_ef(fetch)
+            labels, _ = self.index.knn_query(q, k=fetch, num_threads=1)
+            rows = labels[0].astype(np.int64)
+            keep = c.open[rows] & (np.asarray(haversine_km(lat, lng, c.lat[rows], c.lng[rows])) <= radius_km)
+            if keep.sum() >= k or fetch >= min(self.fetch_max, len(c.vectors)):
+                return rows[keep][:k]
+            fetch *= 2
+
+    def close(self) -> None:
+        self.index = None
+
+
 class _Limits:
     """Single-thread context for our stack: FAISS OpenMP 1 and BLAS 1."""
 
@@ -618,6 +790,12 @@ def bench_systems(n: int, base: dict[str, Any], qs: Queries, args) -> dict[str, 
             system = Qdrant(coll, on_disk=args.on_disk)
         elif name == "chroma":
             system = Chroma(coll, fetch=args.chroma_fetch, on_disk=args.on_disk)
+        elif name == "milvus_lite":
+            system = MilvusLite(coll, fetch=args.chroma_fetch)
+        elif name == "lancedb":
+            system = LanceDB(coll, fetch=args.chroma_fetch)
+        elif name == "hnswlib_post":
+            system = HnswPost(coll)
         else:
             raise ValueError(name)
         try:
@@ -636,7 +814,7 @@ def bench_systems(n: int, base: dict[str, Any], qs: Queries, args) -> dict[str, 
     ratios = {}
     for mine in ("ours", "ours_mask"):
         o = res["systems"].get(mine, {})
-        for name in ("qdrant", "chroma"):
+        for name in PEERS:
             s = res["systems"].get(name)
             if o.get("p50_ms") and s and s.get("p50_ms"):
                 ratios[f"{name}/{mine}"] = {

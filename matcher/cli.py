@@ -11,6 +11,8 @@ from pathlib import Path
 from matcher.errors import FieldError, MatcherError, ValidationFailed
 
 _DELEGATED = {"evaluate": "evaluation.evaluate", "bench": "evaluation.bench_match"}
+#: ``matcher bench <name> ...`` runs one of these benchmark tools instead of bench_match.
+_BENCH_TOOLS = {"digest": "evaluation.bench_digest"}
 KINDS = {"jobs": "job", "seekers": "seeker", "employers": "employer", "stations": "station", "referrals": "referral"}
 
 
@@ -99,7 +101,7 @@ def cmd_candidates(args) -> int:
 def cmd_digest(args) -> int:
     from datetime import date
 
-    from matcher.digests import build_digest, run_batch, write_digest
+    from matcher.digests import build_digest, write_digest
 
     try:
         day = date.fromisoformat(args.date) if args.date else date.today()
@@ -116,11 +118,39 @@ def cmd_digest(args) -> int:
                   f"求职者 {len(digest['seekers'])} 人，基尼系数 {c['gini']:.2f}")
             for p in paths:
                 print(f"  {p}")
-        else:
-            summary = run_batch(engine, day, out, workers=args.workers, show_progress=not args.quiet)
-            print(f"已为 {summary['stations']} 个服务站生成 {day} 的推送（JSON、HTML、CSV），共推荐 {summary['recommendations']} 次，"
-                  f"平均基尼系数 {summary['mean_gini']:.2f}，目录 {out}（{time.perf_counter() - start:.1f} 秒）")
-            print(f"digests for {summary['stations']} stations written to {out}")
+        else:  # --all (and no area given): every station, township and county, resumable
+            from matcher.digest_all import run_all
+
+            s = run_all(engine, day, out, backend=args.engine, address=args.address, workers=args.workers,
+                        show_progress=not args.quiet)
+            print(f"已为 {s['areas']} 个区域（服务站 {s['stations']}、乡镇 {s['townships']}、县区 {s['counties']}）生成 {day} "
+                  f"的推送（JSON、HTML、CSV），其中 {s['resumed']} 个此前已完成；共推荐 {s['recommendations']} 次，"
+                  f"平均基尼系数 {s['mean_gini']:.2f}，目录 {out}（{s['seconds']:.1f} 秒，{s['engine']}）")
+            print(f"digests for {s['areas']} areas written to {out} ({s['resumed']} done before; manifest-{day}.json)")
+        from matcher.store.runs import record_run
+
+        record_run(engine.store, "digest", time.perf_counter() - start,
+                   {"date": day.isoformat(), "scope": args.station or args.region or "all"})
+    return 0
+
+
+def cmd_schedule(args) -> int:
+    from matcher.digest_schedule import DigestScheduler
+
+    with _engine(args) as engine:
+        s = engine.settings
+        at = args.at or s.digest_at or "06:00"
+        sched = DigestScheduler(engine, at=at, keep_days=args.keep_days or s.digest_keep_days,
+                                out_root=Path(args.out) if args.out else s.resolved_digest_dir,
+                                workers=args.workers or s.digest_workers)
+        if args.once:
+            summary = sched.run_day(sched.today())
+            print(f"已生成 {summary['date']} 的推送：{summary['areas']} 个区域，{summary['seconds']:.1f} 秒，目录 "
+                  f"{summary['out_dir']} / digests for {summary['areas']} areas written")
+            return 0
+        print(f"每日 {at} 生成推送，保留 {sched.keep_days} 天，目录 {sched.out_root}（Ctrl-C 退出）/ "
+              f"building the digests every day at {at}")
+        sched.run_forever()
     return 0
 
 
@@ -130,6 +160,44 @@ def cmd_index(args) -> int:
         sizes = engine.rebuild_index(show_progress=not args.quiet)
     print(f"索引已重建：岗位 {sizes['jobs']} 个，求职者 {sizes['seekers']} 人（{time.perf_counter() - start:.1f} 秒）"
           f" / index rebuilt: {sizes}")
+    return 0
+
+
+def _settings(args):
+    from matcher.settings import load_settings
+
+    settings = load_settings(home=getattr(args, "home", None))
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def cmd_migrate(args) -> int:
+    from matcher.backup import migrate
+
+    before, after = migrate(_settings(args))
+    if before == after:
+        print(f"数据库结构已是最新（{after}）/ the schema is current ({after})")
+    else:
+        print(f"数据库结构已升级：{before or '空库'} → {after} / schema upgraded: {before or 'empty'} -> {after}")
+    return 0
+
+
+def cmd_backup(args) -> int:
+    from matcher.backup import backup
+
+    info = backup(_settings(args), args.out)
+    print(f"已备份到 {info['file']}（{info['kind']}，{info['bytes'] / 1e6:.1f} MB，{info['seconds']:.1f} 秒）"
+          f" / backup written to {info['file']}")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from matcher.backup import restore
+
+    info = restore(_settings(args), args.file, show_progress=not args.quiet)
+    sizes = info["indexes"]
+    print(f"已从 {info['file']} 恢复数据库并重建索引：岗位 {sizes.get('jobs', 0)} 个，求职者 {sizes.get('seekers', 0)} 人"
+          f"（{info['seconds']:.1f} 秒）/ store restored from {info['file']}, indexes rebuilt: {sizes}")
     return 0
 
 
@@ -190,6 +258,8 @@ def _split_delegated(argv: list[str]) -> tuple[str | None, str, list[str]] | Non
         i, home = 2, argv[1]
     elif argv and argv[0].startswith("--home="):
         i, home = 1, argv[0].split("=", 1)[1]
+    if i < len(argv) and argv[i] == "bench" and i + 1 < len(argv) and argv[i + 1] in _BENCH_TOOLS:
+        return home, _BENCH_TOOLS[argv[i + 1]], argv[i + 2 :]
     if i < len(argv) and argv[i] in _DELEGATED:
         return home, _DELEGATED[argv[i]], argv[i + 1 :]
     return None
@@ -227,24 +297,33 @@ def cmd_serve(args) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    # prometheus-client's multiprocess mode: set before the app (and prometheus_client) is imported
+    from api.multiproc import MULTIPROC_ENV, prepare_multiprocess_dir
+
+    metrics_dir = Path(os.environ.get(MULTIPROC_ENV) or settings.metrics_dir or settings.home / "metrics").resolve()
+    prepare_multiprocess_dir(metrics_dir)
+    os.environ[MULTIPROC_ENV] = str(metrics_dir)
     print(f"服务启动中：http://{shown}:{port}/console （接口文档 /docs，就绪检查 /readyz）"
           f" / serving on http://{shown}:{port} (API docs at /docs)", flush=True)
     # uvicorn's access log prints the raw path with its query string (``/v1/seekers?q=王小明``):
     # it is off, and the app logs method, route template, status and time instead (matcher.access).
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=args.log_level,
-                access_log=False, log_config=serve_log_config(args.log_level))
+                access_log=False, log_config=serve_log_config(args.log_level, settings.log_format))
     return 0
 
 
-def serve_log_config(level: str = "info") -> dict:
+def serve_log_config(level: str = "info", fmt: str = "text") -> dict:
     """uvicorn's logging set-up plus the ``matcher`` loggers (the app's access log and errors),
-    on the same stderr handler."""
+    on the same stderr handler; ``fmt="json"``: one JSON object a line (:mod:`matcher.logjson`)."""
     import copy
 
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["matcher"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    if fmt == "json":
+        for name in config["formatters"]:
+            config["formatters"][name] = {"()": "matcher.logjson.JsonFormatter"}
     return config
 
 
@@ -301,9 +380,22 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--region", help="区划代码（乡镇/社区/县）/ region code")
     dg.add_argument("--date", help="日期 YYYY-MM-DD（默认今天）")
     dg.add_argument("--out", default="digests", help="输出目录 / output folder")
-    dg.add_argument("--workers", type=int, default=2, help="并行进程数 / worker processes")
+    where.add_argument("--all", action="store_true",
+                       help="全省所有服务站、乡镇和县区（可断点续做）/ every station, township and county (resumable)")
+    dg.add_argument("--engine", choices=["local", "ray"], default="local",
+                    help="local：本机；ray：Ray 集群（按县分区）/ where --all runs: here or on a Ray cluster")
+    dg.add_argument("--address", default=None, help="Ray 集群地址，如 127.0.0.1:6379（默认在本机启动）/ Ray address")
+    dg.add_argument("--workers", type=int, default=1, help="并行进程数（Ray：执行者数）/ worker processes (Ray actors)")
     dg.add_argument("--quiet", action="store_true")
     dg.set_defaults(func=cmd_digest)
+
+    sc = sub.add_parser("schedule", help="每天定时生成全部推送（systemd/cron）/ build every digest daily at a set time")
+    sc.add_argument("--at", default=None, help="时间 HH:MM（默认 $MATCHER_DIGEST_AT 或 06:00）/ local time")
+    sc.add_argument("--keep-days", type=int, default=None, help="保留天数（默认 $MATCHER_DIGEST_KEEP_DAYS 或 7）")
+    sc.add_argument("--out", default=None, help="输出目录（默认 <home>/digests）/ output root")
+    sc.add_argument("--workers", type=int, default=None, help="并行进程数 / worker processes")
+    sc.add_argument("--once", action="store_true", help="立即生成今天的推送后退出（供 cron 使用）/ build today's now and exit")
+    sc.set_defaults(func=cmd_schedule)
 
     u = sub.add_parser("users", help="账号与访问令牌 / accounts and API tokens")
     us = u.add_subparsers(dest="action", required=True)
@@ -321,6 +413,19 @@ def build_parser() -> argparse.ArgumentParser:
     ur.add_argument("name")
     us.add_parser("list", help="列出账号 / list accounts")
     u.set_defaults(func=cmd_users)
+
+    mg = sub.add_parser("migrate", help="把数据库结构升级到当前版本 / upgrade the database schema in place")
+    mg.set_defaults(func=cmd_migrate)
+
+    bk = sub.add_parser("backup", help="在线备份数据库（服务可继续运行）/ back up the store while serving")
+    bk.add_argument("--out", type=Path, required=True, help="备份文件 / backup file")
+    bk.set_defaults(func=cmd_backup)
+
+    rs = sub.add_parser("restore", help="从备份恢复数据库并重建索引（先停止服务）/ restore a backup and rebuild the "
+                                        "indexes (stop the servers first)")
+    rs.add_argument("file", type=Path, help="matcher backup 生成的文件 / a file made by matcher backup")
+    rs.add_argument("--quiet", action="store_true")
+    rs.set_defaults(func=cmd_restore)
 
     x = sub.add_parser("index", help="索引维护 / index maintenance")
     xs = x.add_subparsers(dest="action", required=True)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.csvsafe import safe_row
 from matcher.errors import FieldError, NotFoundError, ValidationFailed
 from matcher.matches import mask_phone
 from matcher.network_digest import network_sections
@@ -216,9 +217,10 @@ def render_csv(digest: dict[str, Any]) -> str:
     w.writerow(["日期", "区域", "求职者编号", "姓名", "就业困难类别", "推荐岗位编号", "岗位", "单位", "月薪下限", "月薪上限", "得分", "推荐理由"])
     for s in digest["seekers"]:
         for m in s["matches"]:
-            w.writerow([digest["date"], digest["area"]["name"], s["id"], s.get("name") or "", "、".join(s["priority_groups"]),
-                        m["id"], m.get("title") or "", m.get("employer_name") or "", _num(m.get("wage_min")),
-                        _num(m.get("wage_max")), f"{m['score']:.3f}", "；".join(m["reasons"])])
+            w.writerow(safe_row([digest["date"], digest["area"]["name"], s["id"], s.get("name") or "",
+                                 "、".join(s["priority_groups"]), m["id"], m.get("title") or "",
+                                 m.get("employer_name") or "", _num(m.get("wage_min")), _num(m.get("wage_max")),
+                                 f"{m['score']:.3f}", "；".join(m["reasons"])]))
     return buf.getvalue()
 
 
@@ -267,7 +269,7 @@ def render_html(digest: dict[str, Any]) -> str:
     c = digest["concentration"]
     parts.append(f"</table><p>推荐分布：共推荐 {c['recommendations']} 次，涉及岗位 {c['jobs_recommended']} 个，"
                  f"覆盖率 {c['coverage']:.0%}，集中度（基尼系数）{c['gini']:.2f}，每个招聘名额最多推荐 {c['cap_per_opening']} 人。</p>")
-    parts.append(f"<p>{e(digest['note'])}</p></body></html>")
+    parts.append(f"<p>{e(digest['note'].split(' / ')[0])}</p></body></html>")  # the printed page: Chinese only
     return "".join(parts)
 
 
@@ -293,53 +295,18 @@ def write_digest(digest: dict[str, Any], out_dir: Path) -> list[Path]:
     return paths
 
 
-# -- province batch ------------------------------------------------------------------------------
+def digest_for(engine, *, station_id: str | None = None, region_code: str | None = None,
+               day: date | None = None) -> dict[str, Any]:
+    """The digest the API and the console show: the one built by the schedule for that area and day
+    (:mod:`matcher.digest_schedule`) when it exists, else built now. ``source`` says which."""
+    from matcher.digest_schedule import stored_digest
 
-def _worker(args: tuple[str | None, str | None, list[str], str, str, str]) -> list[tuple[str, dict]]:
-    home, database_url, station_ids, day, out_dir, model_cache = args
-    from matcher.engine import MatchEngine
-
-    out = []
-    with MatchEngine.open(home=home, database_url=database_url, model_cache=model_cache or None, sync_interval=3600) as e:
-        for sid in station_ids:
-            d = build_digest(e, station_id=sid, day=date.fromisoformat(day))
-            write_digest(d, Path(out_dir))
-            out.append((sid, d["concentration"]))
-    return out
-
-
-def run_batch(engine, day: date, out_dir: Path, workers: int = 2, show_progress: bool = False) -> dict[str, Any]:
-    """Digests for every station, split over ``workers`` processes (each opens its own engine)."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from tqdm import tqdm
-
-    engine.warm(load_encoder=False)
-    stations = sorted(s["id"] for s in engine.store.iter_dicts("station"))
-    s = engine.settings
-    chunk = max(1, min(20, len(stations) // (workers * 4) or 1))
-    batches = [stations[i : i + chunk] for i in range(0, len(stations), chunk)]
-    results: dict[str, dict] = {}
-    args = [(str(s.home), s.database_url, b, day.isoformat(), str(out_dir), str(s.model_cache or "")) for b in batches]
-    if workers <= 1:
-        it = map(_worker, args)
-        with tqdm(total=len(stations), desc="生成推送 / digests", disable=not show_progress) as bar:
-            for res in it:
-                results.update(res)
-                bar.update(len(res))
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool, \
-                tqdm(total=len(stations), desc="生成推送 / digests", disable=not show_progress) as bar:
-            for fut in as_completed([pool.submit(_worker, a) for a in args]):
-                res = fut.result()
-                results.update(res)
-                bar.update(len(res))
-    ginis = [c["gini"] for c in results.values()]
-    return {"stations": len(results), "date": day.isoformat(), "out_dir": str(out_dir),
-            "recommendations": sum(c["recommendations"] for c in results.values()),
-            "mean_gini": round(float(np.mean(ginis)), 4) if ginis else 0.0,
-            "max_per_opening": max((c["max_per_opening"] for c in results.values()), default=0.0)}
+    day = day or date.today()
+    area_id, kind = (station_id, "station") if station_id else (region_code, "region")
+    stored = stored_digest(engine.settings.resolved_digest_dir, area_id, day) if area_id else None
+    if stored is not None and stored.get("area", {}).get("kind") == kind:
+        return {**stored, "source": "scheduled"}
+    return {**build_digest(engine, station_id=station_id, region_code=region_code, day=day), "source": "on_demand"}
 
 
 def previous_day(day: date) -> date:

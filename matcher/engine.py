@@ -113,7 +113,7 @@ class MatchEngine:
             settings["encoder"], encoder = str(encoder), None
         s = load_settings(home=Path(home) if home is not None else None, database_url=database_url, **settings)
         s.home.mkdir(parents=True, exist_ok=True)
-        return cls(s, Store.open(s.resolved_database_url), encoder=encoder)
+        return cls(s, Store.open(s.resolved_database_url, read_only=s.read_only), encoder=encoder)
 
     def close(self) -> None:
         with self._lock:
@@ -241,7 +241,9 @@ class MatchEngine:
             self._stations = None
         side_kind = {"job": "jobs", "seeker": "seekers"}.get(kind)
         if side_kind and side_kind in self._sides:
-            self._sync(self._sides[side_kind], show_progress=show_progress)
+            # the write is committed: should the database drop now, the index catches up later
+            with self.store.stale_reads():
+                self._sync(self._sides[side_kind], show_progress=show_progress)
 
     # -- index lifecycle --------------------------------------------------------------------------
     def _index_dir(self, side: str) -> Path:
@@ -465,6 +467,8 @@ class MatchEngine:
                 side.irow_key = _irow_key(index)
 
     def _save(self, side: _Side) -> None:
+        if self.settings.read_only:  # a read-only engine (a digest worker) keeps its caches in memory
+            return
         side.index.save(self._index_dir(side.kind), meta={"encoder": self.encoder_name, "seq": side.seq,
                                                           "kind": side.kind})
         side.dirty = False
@@ -481,6 +485,37 @@ class MatchEngine:
                 self._sides[name] = side
                 self._last_sync[name] = time.monotonic()
                 self.index_report[name] = {"action": "rebuilt", "reason": "requested", "detail": "", "repaired": 0}
+                out[name] = len(side.table)
+            return out
+
+    def rebuild_index_beside(self, *, encoder=None, show_progress: bool = False, **settings: Any) -> dict[str, int]:
+        """Rebuild both indexes beside the live ones, with another encoder (a loaded one, or a spec
+        such as a model folder) and/or other settings (``exact_index_max=...``), while the live
+        ones keep answering; then apply what was written meanwhile and swap the new ones in at
+        once (requests wait only for that last step, never fail) and save them."""
+        if isinstance(encoder, str | Path):
+            settings["encoder"], encoder = str(encoder), None
+        new_settings = self.settings.model_copy(update=settings)
+        if encoder is None and new_settings.encoder == self.settings.encoder:
+            encoder = self._encoder
+        shadow = MatchEngine(new_settings, self.store, encoder=encoder)
+        shadow._ctx, shadow._ranking = self.ctx, self._ranking
+        built = {}
+        for name in ("jobs", "seekers"):  # the slow part, outside the lock
+            side = shadow._new_side(name)
+            shadow._fill_from_store(side, _KIND_OF_SIDE[name], show_progress, upto=None, index_loaded=False)
+            built[name] = side
+        with self._lock:
+            for side in built.values():
+                shadow._sync(side)  # written while the new indexes were built
+            self.settings, self._encoder, self._identity = new_settings, shadow.encoder, None
+            self._stations = None
+            self._sides = built
+            out = {}
+            for name, side in built.items():
+                self._save(side)
+                self._last_sync[name] = time.monotonic()
+                self.index_report[name] = {"action": "rebuilt", "reason": "swapped", "detail": "", "repaired": 0}
                 out[name] = len(side.table)
             return out
 
@@ -538,7 +573,7 @@ class MatchEngine:
                     out[i] = v
         # persist what changed, in one transaction
         new_rows = [(ids[i], hashes[i], out[i]) for idxs in todo.values() for i in idxs]
-        if new_rows:
+        if new_rows and not self.settings.read_only:
             with self.store.engine.begin() as conn:
                 for j in range(0, len(new_rows), 500):
                     chunk = new_rows[j : j + 500]

@@ -53,12 +53,21 @@ CHINA_LAT = (3.8, 53.6)
 CHINA_LNG = (73.4, 135.1)
 
 
+_BLANK_TEXT = frozenset(("", "nan", "NaN", "None", "null", "-", "—"))
+
+
 def is_blank(value: Any) -> bool:
+    # called for nearly every field of every record: the common types are tested first, exactly
     if value is None:
         return True
+    kind = type(value)
+    if kind is str:
+        return value.strip() in _BLANK_TEXT
+    if kind is int or kind is list or kind is bool:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and value.strip() in ("", "nan", "NaN", "None", "null", "-", "—")
+    return isinstance(value, str) and value.strip() in _BLANK_TEXT
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -513,6 +522,9 @@ class Referral(Record):
     notes: Text = Field(default=None, max_length=2_000)
     # the seeker agreed that this job's employer may see their contact details (ID number, phone, address)
     consent: Bool = False
+    # the job's employer when the referral was made (set by the server; the referral and its consent
+    # stay with that employer even if the job is later given to another)
+    employer_id: RefId = None
     referred_at: Day = None
     interview_at: Day = None
     decided_at: Day = None

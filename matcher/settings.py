@@ -75,6 +75,20 @@ class Settings(BaseSettings):
         default=0.5, ge=0, description="Seconds between checks of the store for writes made by other processes."
     )
 
+    read_only: bool = Field(
+        default=False,
+        description="Open the store read-only and never write the index (digest workers, `matcher digest --all`).",
+    )
+
+    # Daily digests (`matcher schedule`, or `matcher serve` when `digest_at` is set).
+    digest_at: str | None = Field(
+        default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Local time (HH:MM) at which the day's digests are built; unset: no schedule in `matcher serve`.",
+    )
+    digest_keep_days: int = Field(default=7, ge=1, description="Days of scheduled digests kept under `digest_dir`.")
+    digest_dir: Path | None = Field(default=None, description="Where scheduled digests go. Default: `<home>/digests`.")
+    digest_workers: int = Field(default=1, ge=1, description="Worker processes for a scheduled `digest --all`.")
+
     # HTTP API (`matcher serve`).
     host: str = Field(default="127.0.0.1", description="Address `matcher serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `matcher serve` listens on.")
@@ -82,11 +96,59 @@ class Settings(BaseSettings):
         default=20.0, gt=0, description="Largest request body the API accepts (imports included), in MiB."
     )
 
+    # Operations (docs/operations.md).
+    db_probe_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between checks that the database answers (`/readyz`, outage log)."
+    )
+    db_retry_after: int = Field(
+        default=5, ge=1, description="`Retry-After` seconds of a 503 answered while the database is unreachable."
+    )
+    outage_token_minutes: float = Field(
+        default=15.0, ge=0,
+        description="While the database is unreachable, a token checked against it within this many minutes is "
+        "still accepted for what can be served from memory; 0 refuses every token during an outage.",
+    )
+    log_format: str = Field(default="text", pattern="^(text|json)$",
+                            description="`matcher serve` logs as `text` or as one JSON object a line (`json`).")
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Folder for prometheus-client's multiprocess files, shared by the `matcher serve` workers "
+        "of one machine so that `/metrics` reports them as one. Default: `$PROMETHEUS_MULTIPROC_DIR`, "
+        "else `<home>/metrics`.",
+    )
+
+    pg_bin_dir: Path | None = Field(
+        default=None, description="Folder of pg_dump/pg_restore for `matcher backup|restore` (default: the PATH)."
+    )
+    # Imports: a file over any of these is refused before its rows are read (docs/api.md).
+    import_max_rows: int = Field(default=200_000, ge=1, description="Most data rows in one imported file.")
+    import_max_columns: int = Field(default=200, ge=1, description="Most columns in one imported file.")
+    import_max_cells: int = Field(default=10_000_000, ge=1, description="Most cells (rows × columns) in one file.")
+    import_max_errors: int = Field(default=200, ge=1, description="Most row errors listed in an import's answer.")
+
+    # Per-account rate limits of the API (a token bucket per account, per process): 429 + Retry-After.
+    rate_limit_per_minute: float = Field(
+        default=6000, ge=0, description="Requests per minute one account may make (0: no limit); a station's "
+        "console makes a few per action.")
+    rate_limit_burst: int = Field(default=600, ge=1, description="Requests one account may make at once.")
+    candidate_queries_per_hour: float = Field(
+        default=300, ge=0, description="Candidate searches per hour one employer account may make (0: no limit).")
+
+    def import_limits(self):
+        from matcher.importing import ImportLimits
+
+        return ImportLimits(max_rows=self.import_max_rows, max_columns=self.import_max_columns,
+                            max_cells=self.import_max_cells, max_errors=self.import_max_errors)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'matcher.db').resolve()}"
+
+    @property
+    def resolved_digest_dir(self) -> Path:
+        return self.digest_dir or (self.home / "digests")
 
     @property
     def resolved_model_cache(self) -> Path:

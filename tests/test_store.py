@@ -170,3 +170,78 @@ def test_an_embedding_written_meanwhile_by_another_process_is_replaced(database_
     finally:
         for s in stores:
             s.close()
+
+
+def test_unchanged_by_stored_hash_and_legacy_rows_by_json(store):
+    from sqlalchemy import select, update
+
+    from matcher.store.schema import TABLES
+    from matcher.store.store import data_hash
+
+    t = TABLES["job"]
+    store.upsert("job", jobs(3))
+    with store.engine.connect() as conn:
+        stored = dict(conn.execute(select(t.c.id, t.c.data_hash)).all())
+    assert stored == {j.id: data_hash(j.to_dict()) for j in jobs(3)}
+    # rows written before the hash existed (NULL) are compared by their JSON, and get a hash when changed
+    with store.engine.begin() as conn:
+        conn.execute(update(t).values(data_hash=None))
+    seq = store.max_seq("job")
+    changed = jobs(3)
+    changed[2] = Job.model_validate({**changed[2].to_dict(), "wage_min": 4000})
+    r = store.upsert("job", changed)
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 2)
+    assert [c.id for c in store.changes_since("job", seq)] == ["J002"]
+    with store.engine.connect() as conn:
+        stored = dict(conn.execute(select(t.c.id, t.c.data_hash)).all())
+    assert stored == {"J000": None, "J001": None, "J002": data_hash(changed[2].to_dict())}
+
+
+def test_update_assigns_changed_columns_and_keeps_the_rest(store):
+    from sqlalchemy import select
+
+    from matcher.store.schema import TABLES
+
+    t = TABLES["job"]
+    base = [Job.model_validate({"id": f"J{i}", "title": f"岗位{i}", "region_code": "130102", "employer_id": "E1",
+                                "occupation_code": "4-07-05-01", "wage_min": 3000, "posted_at": "2026-11-01"})
+            for i in range(4)]
+    store.upsert("job", base)
+    store.delete("job", "J3")
+    new = [
+        Job.model_validate({**base[0].to_dict(), "wage_min": 3500}),  # one column
+        Job.model_validate({**base[1].to_dict(), "region_code": "130602", "status": "closed"}),  # two others
+        Job.model_validate({**base[2].to_dict(), "lat": 38.0, "lng": 114.5}),  # JSON only, no column
+        Job.model_validate({**base[3].to_dict(), "title": "复活"}),  # a tombstone comes back
+    ]
+    r = store.upsert("job", new)
+    assert (r.inserted, r.updated, r.unchanged) == (0, 4, 0)
+    with store.engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(t))}
+    assert rows["J0"].wage_min == 3500 and rows["J0"].region_code == "130102" and rows["J0"].version == 2
+    assert (rows["J1"].region_code, rows["J1"].status, rows["J1"].employer_id) == ("130602", "closed", "E1")
+    assert rows["J2"].data["lat"] == 38.0 and rows["J2"].wage_min == 3000
+    assert rows["J3"].deleted is False and rows["J3"].title == "复活" and rows["J3"].version == 3
+    assert store.count("job", region_prefix="1306") == 1 and store.count("job") == 4
+    assert len({r.seq for r in rows.values()}) == 4
+
+
+def test_migration_0007_backfills_the_hash(store):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import select
+
+    from matcher.store.schema import TABLES
+    from matcher.store.store import data_hash
+
+    store.upsert("job", jobs(3))
+    cfg = Config()
+    cfg.set_main_option("script_location", "matcher:migrations")
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    store.migrate()  # back to head: the column returns, filled from each row's JSON
+    with store.engine.connect() as conn:
+        stored = dict(conn.execute(select(TABLES["job"].c.id, TABLES["job"].c.data_hash)).all())
+    assert stored == {j.id: data_hash(j.to_dict()) for j in jobs(3)}
+    assert store.upsert("job", jobs(3)).unchanged == 3

@@ -6,8 +6,14 @@ the record really changed, so re-importing a file is idempotent and an index can
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from matcher.errors import NotFoundError
 from matcher.records import RECORD_TYPES, Record
+from matcher.store.health import is_unavailable
 from matcher.store.schema import TABLES, counters
 
 _CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
@@ -32,6 +39,9 @@ def _no_rows(record: logging.LogRecord) -> bool:
 
 
 logging.getLogger(f"sqlalchemy.engine.Engine.{_LOGGING_NAME}").addFilter(_no_rows)
+
+_CONNECT_TIMEOUT = 3  # seconds: a stopped or unreachable PostgreSQL fails a request fast instead of hanging it
+_STALE_JOBS = 50_000  # job records kept in memory for matches answered while the database is unreachable
 
 _MIGRATION_LOCK = 0x6A6D6174  # PostgreSQL advisory lock key held while migrating ("jmat")
 
@@ -59,8 +69,22 @@ class Change:
     data: dict[str, Any]
 
 
+def data_hash(data: dict[str, Any]) -> str:
+    """The content hash stored with a record: blake2b-128 of its canonical JSON (sorted keys)."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
 def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def id_number_key(id_number: str | None) -> str | None:
+    """What the ``seekers.id_key`` column holds: a hash of the (normalised) ID number, so a
+    duplicate can be found by ID number without a second plain copy of it in an indexed column."""
+    if not id_number:
+        return None
+    return hashlib.sha256(f"hjm-id:{id_number.strip().upper()}".encode()).hexdigest()[:32]
 
 
 def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -86,9 +110,10 @@ def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
             "station_id": data.get("station_id"),
             "status": data.get("status", "unemployed"),
             "is_priority": bool(data.get("priority_groups")),
+            "id_key": id_number_key(data.get("id_number")),
         }
     if kind == "employer":
-        return {"name": data["name"], "region_code": data.get("region_code")}
+        return {"name": data["name"], "region_code": data.get("region_code"), "credit_code": data.get("credit_code")}
     if kind == "station":
         return {"name": data["name"], "kind": data.get("kind", "community"), "region_code": data.get("region_code")}
     if kind == "referral":
@@ -97,8 +122,19 @@ def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
             "job_id": data["job_id"],
             "station_id": data.get("station_id"),
             "status": data.get("status", "recommended"),
+            "employer_id": data.get("employer_id"),
         }
     raise ValueError(f"unknown record kind {kind}")
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it: it holds
+    personal data. SQLite gives its -wal and -shm files the database file's permissions."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -110,27 +146,69 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _made_to(refs, employer_id: str):
+    """Referrals made to an employer: bound to it when made; a referral stored without that binding
+    (written straight to the store) belongs to its job's employer."""
+    jobs_t = TABLES["job"]
+    return or_(refs.c.employer_id == employer_id,
+               and_(refs.c.employer_id.is_(None),
+                    refs.c.job_id.in_(select(jobs_t.c.id).where(jobs_t.c.employer_id == employer_id))))
+
+
+def _sqlite_pragmas_read_only(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA query_only=ON")
+    cur.close()
+
+
 class Store:
     """Typed access to the records. Create with :meth:`open`."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.read_only = False
         self._stmts: dict[str, Any] = {}
+        # for :meth:`stale_reads`: recently read jobs (no personal data) and the last change numbers
+        self._recent_jobs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._recent_lock = threading.Lock()
+        self._last_seq: dict[str | None, int] = {}
+        self._stale = threading.local()
+        self._access = None
+
+    @property
+    def access(self):
+        """Accounts, tokens, the audit log, consents and server keys (:mod:`matcher.store.access`)."""
+        if self._access is None:
+            from matcher.store.access import AccessStore
+
+            self._access = AccessStore(self)
+        return self._access
 
     # -- lifecycle ------------------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
+    def open(cls, url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
+        """``read_only``: every connection refuses writes (SQLite ``mode=ro``, PostgreSQL read-only
+        transactions) and the schema is not migrated: for workers that only read a store."""
         if url.startswith("sqlite:///"):
             path = url.removeprefix("sqlite:///")
-            if path and path != ":memory:":
+            if read_only and path and path != ":memory:":
+                url = f"sqlite:///file:{Path(path).resolve()}?mode=ro&uri=true"
+            elif path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(path))
             engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True,
                                    logging_name=_LOGGING_NAME)
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_pragmas_read_only if read_only else _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, logging_name=_LOGGING_NAME)
+            args = {} if "connect_timeout" in url else {"connect_timeout": _CONNECT_TIMEOUT}
+            if read_only:
+                args["options"] = "-c default_transaction_read_only=on"
+            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, logging_name=_LOGGING_NAME,
+                                   connect_args=args)
         store = cls(engine)
-        if migrate:
+        store.read_only = read_only
+        if migrate and not read_only:
             store.migrate()
         return store
 
@@ -149,6 +227,13 @@ class Store:
                 conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def revision(self) -> str | None:
+        """The schema's Alembic revision (None: an empty database)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -177,7 +262,13 @@ class Store:
         return conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar_one()
 
     def upsert(self, kind: str, records: Sequence[Record], *, conn: Connection | None = None) -> UpsertResult:
-        """Insert or update records by id in one transaction (or in ``conn``'s transaction)."""
+        """Insert or update records by id in one transaction (or in ``conn``'s transaction).
+
+        A record is unchanged when the hash of its canonical JSON equals the stored ``data_hash``
+        (rows from before migration 0007 have none and are compared by their decoded JSON). A changed
+        record's UPDATE assigns only the indexed columns whose value changed, so SQLite and PostgreSQL
+        leave the other indexes alone; records with the same set of changed columns share one
+        ``executemany``."""
         if conn is None:
             with self.engine.begin() as c:
                 return self.upsert(kind, records, conn=c)
@@ -190,15 +281,32 @@ class Store:
         for rec in records:
             latest[rec.id] = rec.to_dict()
         ids = list(latest)
-        existing: dict[str, tuple[dict, int, bool]] = {}
+        hashes = {rid: data_hash(data) for rid, data in latest.items()}
+        col_names = list(_columns(kind, latest[ids[0]]))
+        cols = [table.c[c] for c in col_names]
+        existing: dict[str, Any] = {}
+        legacy: list[str] = []  # stored without a hash: compared by their JSON
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
-            rows = conn.execute(
-                select(table.c.id, table.c.data, table.c.version, table.c.deleted).where(table.c.id.in_(chunk))
-            )
+            rows = conn.execute(select(table.c.id, table.c.data_hash, table.c.version, table.c.deleted, *cols)
+                                .where(table.c.id.in_(chunk)))
             for row in rows:
-                existing[row.id] = (row.data, row.version, row.deleted)
-        changed = [i for i in ids if i not in existing or existing[i][0] != latest[i] or existing[i][2]]
+                existing[row.id] = row
+                if row.data_hash is None:
+                    legacy.append(row.id)
+        same_json: set[str] = set()
+        for i in range(0, len(legacy), _CHUNK):
+            chunk = legacy[i : i + _CHUNK]
+            rows = conn.execute(select(table.c.id, table.c.data).where(table.c.id.in_(chunk)))
+            same_json.update(r.id for r in rows if r.data == latest[r.id])
+
+        def unchanged(rid: str) -> bool:
+            row = existing.get(rid)
+            if row is None or row.deleted:
+                return False
+            return row.data_hash == hashes[rid] if row.data_hash is not None else rid in same_json
+
+        changed = [i for i in ids if not unchanged(i)]
         result.unchanged = len(ids) - len(changed)
         result.ids = ids
         if not changed:
@@ -206,27 +314,30 @@ class Store:
         last = self._next_seq(conn, len(changed))
         first = last - len(changed) + 1
         now = datetime.now(UTC)
-        inserts, updates = [], []
+        inserts = []
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for offset, rid in enumerate(changed):
             data = latest[rid]
-            row = {"id": rid, "data": data, "seq": first + offset, "updated_at": now, "deleted": False,
-                   **_columns(kind, data)}
-            if rid in existing:
-                row["version"] = existing[rid][1] + 1
-                updates.append(row)
-            else:
-                row["version"] = 1
-                row["created_at"] = now
-                inserts.append(row)
+            columns = _columns(kind, data)
+            row = {"data": data, "data_hash": hashes[rid], "seq": first + offset, "updated_at": now}
+            old = existing.get(rid)
+            if old is None:
+                inserts.append({"id": rid, **row, **columns, "deleted": False, "version": 1, "created_at": now})
+                continue
+            row["version"] = old.version + 1
+            if old.deleted:
+                row["deleted"] = False
+            row.update({c: v for c, v in columns.items() if old._mapping[c] != v})
+            updates.setdefault(tuple(row), []).append({"b_id": rid, **{f"b_{c}": v for c, v in row.items()}})
+        if kind == "job":
+            self._remember_jobs({rid: latest[rid] for rid in changed})
         if inserts:
             conn.execute(table.insert(), inserts)
-        if updates:
-            # one executemany for the whole batch (10k updates: a statement each was ~10x slower)
-            cols = [k for k in updates[0] if k != "id"]
-            stmt = (update(table).where(table.c.id == bindparam("b_id"))
-                    .values({c: bindparam(f"b_{c}") for c in cols}))
-            conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in cols}} for r in updates])
-        result.inserted, result.updated = len(inserts), len(updates)
+        for assigned, params in updates.items():
+            # one executemany per set of assigned columns (10k updates: a statement each was ~10x slower)
+            stmt = update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in assigned})
+            conn.execute(stmt, params)
+        result.inserted, result.updated = len(inserts), len(changed) - len(inserts)
         return result
 
     def replacing_insert(self, table):
@@ -261,7 +372,48 @@ class Store:
             )
             return True
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several reads and writes (``upsert(..., conn=)``, :meth:`read_live`)."""
+        with self.engine.begin() as conn:
+            yield conn
+
     # -- reads ----------------------------------------------------------------------------------
+    def read_live(self, kind: str, record_id: str, conn: Connection) -> dict[str, Any] | None:
+        """A live record read inside ``conn``'s transaction (None when absent or deleted)."""
+        table = TABLES[kind]
+        row = conn.execute(select(table.c.data).where(table.c.id == record_id, table.c.deleted.is_(False))).first()
+        return None if row is None else dict(row.data)
+
+    def id_states(self, kind: str, ids: Iterable[str]) -> dict[str, tuple[bool, dict[str, Any]]]:
+        """Every stored row of these ids, deleted ones (tombstones) included: id -> (deleted, data).
+        An id once used stays bound to its record: a tombstone is never brought back by another."""
+        ids = list(dict.fromkeys(ids))
+        table = TABLES[kind]
+        out: dict[str, tuple[bool, dict[str, Any]]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), _CHUNK):
+                q = select(table.c.id, table.c.deleted, table.c.data).where(table.c.id.in_(ids[i : i + _CHUNK]))
+                out.update({r.id: (bool(r.deleted), r.data) for r in conn.execute(q)})
+        return out
+
+    def employer_job_ids(self, employer_id: str) -> set[str]:
+        table = TABLES["job"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table.c.id).where(table.c.employer_id == employer_id, table.c.deleted.is_(False)))
+            return {r.id for r in rows}
+
+    def employer_referrals(self, employer_id: str, seeker_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Live referrals made to this employer (of these seekers, when given)."""
+        refs = TABLES["referral"]
+        if seeker_ids is not None and not seeker_ids:
+            return []
+        q = select(refs.c.data).where(refs.c.deleted.is_(False), *self._filters(refs, {"employer_jobs": employer_id}))
+        if seeker_ids is not None:
+            q = q.where(refs.c.seeker_id.in_(list(seeker_ids)))
+        with self.engine.connect() as conn:
+            return [r.data for r in conn.execute(q)]
+
     def get(self, kind: str, record_id: str) -> Record:
         rec = self.find(kind, record_id)
         if rec is None:
@@ -279,10 +431,56 @@ class Store:
         if not ids:
             return out
         query = self._by_ids(kind)
-        with self.engine.connect() as conn:
-            for i in range(0, len(ids), _CHUNK):
-                out.update({r.id: r.data for r in conn.execute(query, {"ids": ids[i : i + _CHUNK]})})
+        try:
+            with self.engine.connect() as conn:
+                for i in range(0, len(ids), _CHUNK):
+                    out.update({r.id: r.data for r in conn.execute(query, {"ids": ids[i : i + _CHUNK]})})
+        except Exception as exc:
+            if kind == "job" and self._stale_allowed(exc):
+                with self._recent_lock:
+                    return {i: self._recent_jobs[i] for i in ids if i in self._recent_jobs}
+            raise
+        if kind == "job":
+            self._remember_jobs(out)
         return out
+
+    # -- reads while the database is unreachable ----------------------------------------------------
+    @contextmanager
+    def stale_reads(self) -> Iterator[dict[str, bool]]:
+        """In this thread, while the database is unreachable, let the reads that matching needs
+        answer from memory instead of failing: :meth:`changes_since` finds nothing new (the index
+        keeps what it has and catches up from the change feed later), :meth:`max_seq` repeats its
+        last answer and :meth:`get_dicts` of jobs returns the jobs read recently. Only jobs are
+        kept (no personal data), at most ``_STALE_JOBS``. Writes and every other read still fail.
+        Yields ``{"used": bool}``: whether a read was answered from memory."""
+        before = getattr(self._stale, "state", None)
+        state = {"used": False}
+        self._stale.state = state
+        try:
+            yield state
+        finally:
+            self._stale.state = before
+            if before is not None and state["used"]:
+                before["used"] = True
+
+    def _stale_allowed(self, exc: BaseException) -> bool:
+        state = getattr(self._stale, "state", None)
+        if state is None or not is_unavailable(exc):
+            return False
+        state["used"] = True
+        return True
+
+    def _remember_jobs(self, jobs: dict[str, dict[str, Any]], gone: Iterable[str] = ()) -> None:
+        """Keep jobs read, written or seen in the change feed (their long description left out)."""
+        with self._recent_lock:
+            recent = self._recent_jobs
+            for rid in gone:
+                recent.pop(rid, None)
+            for rid, data in jobs.items():
+                recent[rid] = {k: v for k, v in data.items() if k != "description"}
+                recent.move_to_end(rid)
+            while len(recent) > _STALE_JOBS:
+                recent.popitem(last=False)
 
     def _by_ids(self, kind: str):
         """One cached statement per kind (SQLAlchemy caches its compiled form)."""
@@ -329,19 +527,34 @@ class Store:
     def changes_since(self, kind: str, seq: int) -> list[Change]:
         """Records (live and deleted) whose change number is above ``seq``, oldest first."""
         table = TABLES[kind]
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(table.c.seq > seq).order_by(table.c.seq)
-            )
-            return [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(table.c.seq > seq)
+                    .order_by(table.c.seq)
+                )
+                out = [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
+            if kind == "job" and out:
+                self._remember_jobs({c.id: c.data for c in out if not c.deleted}, [c.id for c in out if c.deleted])
+            return out
+        except Exception as exc:
+            if self._stale_allowed(exc):
+                return []
+            raise
 
     def max_seq(self, kind: str | None = None) -> int:
         """The newest change number of a kind (or of the whole store)."""
-        with self.engine.connect() as conn:
-            if kind is None:
-                v = conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar()
-            else:
-                v = conn.execute(select(func.max(TABLES[kind].c.seq))).scalar()
+        try:
+            with self.engine.connect() as conn:
+                if kind is None:
+                    v = conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar()
+                else:
+                    v = conn.execute(select(func.max(TABLES[kind].c.seq))).scalar()
+        except Exception as exc:
+            if kind in self._last_seq and self._stale_allowed(exc):
+                return self._last_seq[kind]
+            raise
+        self._last_seq[kind] = int(v or 0)
         return int(v or 0)
 
     @staticmethod
@@ -379,17 +592,16 @@ class Store:
                                  cast(table.c.data, Text).contains(f'"{value}"', autoescape=True)))
             elif key == "station_kind":  # a station's ``kind`` (the name ``kind`` is the record kind)
                 cond.append(table.c.kind == value)
-            elif key == "employer_jobs":  # referrals to the jobs of an employer
-                cond.append(table.c.job_id.in_(select(TABLES["job"].c.id).where(TABLES["job"].c.employer_id == value)))
+            elif key == "employer_jobs":  # referrals made to an employer (its jobs' employer at the time)
+                cond.append(_made_to(table, value))
             elif key == "seeker_region_prefix":  # referrals of seekers registered in an area
                 seekers_t = TABLES["seeker"]
                 cond.append(table.c.seeker_id.in_(
                     select(seekers_t.c.id).where(seekers_t.c.region_code.startswith(value, autoescape=True))))
             elif key == "referred_to_employer":  # seekers with a live referral to one of an employer's jobs
-                refs, jobs_t = TABLES["referral"], TABLES["job"]
+                refs = TABLES["referral"]
                 cond.append(table.c.id.in_(select(refs.c.seeker_id).where(
-                    refs.c.deleted.is_(False), refs.c.status != "withdrawn",
-                    refs.c.job_id.in_(select(jobs_t.c.id).where(jobs_t.c.employer_id == value)))))
+                    refs.c.deleted.is_(False), refs.c.status != "withdrawn", _made_to(refs, value))))
             elif key == "seq_above":
                 cond.append(table.c.seq > value)
             elif isinstance(value, list | tuple | set):

@@ -66,7 +66,7 @@ def server(tmp_path_factory, encoder, model_cache):
         engine.close()
 
 
-def test_coverage_map_and_gig_board(server, browser, shots):
+def test_coverage_map_and_gig_board(server, browser, shots):  # noqa: F811 (fixtures)
     import network_home
 
     open_console(browser, server)

@@ -54,3 +54,29 @@ def test_cli_writes_json_and_table(tmp_path, capsys):
     assert size["systems"]["ours_mask"]["build"] == "shared with ours"
     assert size["ratios_theirs_over_ours"] == {} and size["target_3x"] == {}  # no Qdrant/Chroma here
     assert r["engine"] == []
+
+
+def test_embedded_peers_answer_the_filtered_query(tmp_path):
+    """Milvus Lite, LanceDB and hnswlib (the ``bench`` extra; skipped when not installed) on a small
+    synthetic collection: each returns open jobs inside the radius, mostly the exact ones."""
+    import pytest
+
+    from matcher.features.geo import haversine_km
+
+    args = _args(tmp_path)
+    base = bs.base_vectors(args)
+    qs = bs.make_queries(base, args)
+    coll, _ = bs.make_collection(3000, base, args)
+    truth, _ = bs.brute_force(coll, qs, args.radius_km)
+    for module, cls in (("pymilvus", bs.MilvusLite), ("lancedb", bs.LanceDB), ("hnswlib", bs.HnswPost)):
+        pytest.importorskip(module)
+        system = cls(coll)
+        system.build()
+        try:
+            found = [system.query(qs.vectors[i], float(qs.lat[i]), float(qs.lng[i]), args.radius_km)
+                     for i in range(len(qs.vectors))]
+        finally:
+            system.close()
+        for i, f in enumerate(found):
+            assert coll.open[f].all() and (haversine_km(qs.lat[i], qs.lng[i], coll.lat[f], coll.lng[f]) <= args.radius_km).all()
+        assert bs.recall(found, truth) >= 0.8, cls.__name__
