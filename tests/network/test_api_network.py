@@ -52,7 +52,7 @@ def test_cooperation_crud_and_stats(client, home):
     stats = {s["id"]: s for s in client.get("/v1/cooperation/stats").json()["data"]}
     assert stats["C1"]["placements"] == 1 and stats[pid]["placements"] == 0
     network = client.get("/v1/stats", params={"region_code": "130125", "by": "network"}).json()
-    assert network["totals"]["demonstration_stations"] == 1
+    assert network["demonstration_stations"] == 1
     assert network["cooperation"][0]["placements"] == 1
     assert client.delete(f"/v1/cooperation/{pid}").status_code == 204
     assert client.get(f"/v1/cooperation/{pid}").status_code == 404
