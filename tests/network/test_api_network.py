@@ -63,6 +63,8 @@ def test_paired_region_digest_lists_its_jobs(client):
     coop = {j["id"] for j in digest["cooperation_jobs"]}
     assert "J-COOP" in coop and "J-FAR" not in coop
     assert all(j["reason"] == "对口协作岗位" for j in digest["cooperation_jobs"])
+    assert digest["station_section"]["kind"] == "village" and digest["station_section"]["title"] == "公益性岗位"
+    assert client.get("/v1/digests", params={"station_id": "ST-U"}).json()["station_section"] is None
     gigs = client.get("/v1/digests", params={"station_id": "ST-G"}).json()["station_section"]
     assert gigs["kind"] == "gig_market" and [g["id"] for g in gigs["items"]] == ["G-TODAY", "G-TODAY2"]
 
