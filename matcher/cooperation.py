@@ -104,3 +104,31 @@ def pair_stats(engine, region_code: str | None, day: date | None = None) -> list
     seekers = engine.store.get_dicts("seeker", [r["seeker_id"] for r in referrals])
     jobs = engine.store.get_dicts("job", [r["job_id"] for r in referrals])
     return placements_by_pair(pairs, referrals, seekers, jobs)
+
+
+def paired_mask(regions, prefixes: tuple[str, ...]):
+    """For each region code, is it on the other side of one of the seeker's pairs (``prefixes``)?"""
+    import numpy as np
+
+    if not prefixes:
+        return np.zeros(len(regions), dtype=bool)
+    return np.fromiter(((r or "").startswith(prefixes) for r in regions), dtype=bool, count=len(regions))
+
+
+class PairCache:
+    """The active pairs, re-read from the store when older than ``ttl`` seconds (another process
+    may have written) or on another day."""
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self._at = -1e18
+        self._day: date | None = None
+        self._pairs: list[dict[str, Any]] = []
+
+    def prefixes(self, engine, region_code: str | None, day: date) -> tuple[str, ...]:
+        import time
+
+        now = time.monotonic()
+        if self._day != day or now - self._at > self.ttl:
+            self._pairs, self._day, self._at = active_pairs(engine, day), day, now
+        return tuple(dict.fromkeys(other for other, _ in paired_prefixes(region_code, self._pairs)))

@@ -356,7 +356,7 @@ def region_stats(engine, region_code: str | None = None, *, sections: Iterable[s
         from matcher.cooperation import pair_stats
         from matcher.coverage import demonstration_by_county
 
-        out["totals"]["demonstration_stations"] = sum(bool(s.get("demonstration")) for s in stations)
+        out["demonstration_stations"] = sum(bool(s.get("demonstration")) for s in stations)
         out["demonstration_by_county"] = demonstration_by_county(stations, ctx.gazetteer)
         out["cooperation"] = pair_stats(engine, prefix or None)
     return out
