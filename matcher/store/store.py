@@ -15,7 +15,20 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Text, and_, bindparam, cast, create_engine, event, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    Engine,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from matcher.errors import NotFoundError
