@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
 import threading
 import time
 import traceback
@@ -25,15 +26,20 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.degrade import OutageMiddleware, TokenMemory, database_error
 from api.deps import ApiError
 from api.metrics import Metrics, MetricsMiddleware, route_template
+from api.multiproc import multiprocess_dir
+from api.ratelimit import RateLimited, RateLimiter
 from matcher.engine import MatchEngine
 from matcher.errors import FieldError, MatcherError, ValidationFailed
 from matcher.records import field_errors, redact_personal
 from matcher.settings import Settings
+from matcher.store.health import DatabaseHealth, store_probe
 
 log = logging.getLogger("matcher.api")
 
@@ -45,6 +51,7 @@ STATUS_OF_CODE = {
     "forbidden": 403,
     "conflict": 409,
     "payload_too_large": 413,
+    "rate_limited": 429,
     "bad_request": 400,
     "not_ready": 503,
     "config_error": 500,
@@ -73,6 +80,15 @@ async def _matcher_error(request: Request, exc: MatcherError) -> JSONResponse:
     code = exc.code if exc.code in STATUS_OF_CODE else "validation_error"
     headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
     return error_response(STATUS_OF_CODE[code], code, exc.message, exc.field, getattr(exc, "errors", ()), headers)
+
+
+async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+    return error_response(429, "rate_limited", f"请求过于频繁，请 {exc.retry_after} 秒后再试 / too many requests: retry "
+                                               f"after {exc.retry_after} s", headers={"Retry-After": str(exc.retry_after)})
+
+
+async def _too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+    return error_response(400, "bad_request", "请求体嵌套过深 / the request body is nested too deeply")
 
 
 async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -276,6 +292,30 @@ class BodyLimitMiddleware:
             await self._refuse(send)
 
 
+# -- response headers ------------------------------------------------------------------------------
+class NoStoreMiddleware:
+    """Every answer of the API (``/v1/...``) may hold personal data: ``Cache-Control: no-store``, so no
+    browser or proxy keeps a copy; and ``X-Content-Type-Options: nosniff``."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+                headers += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
+                            (b"x-content-type-options", b"nosniff")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
 # -- NUL characters --------------------------------------------------------------------------------
 class NulGuardMiddleware:
     """Refuses a NUL character in the path, the query string or the ``X-Purpose`` header with 400
@@ -368,15 +408,23 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
         owned = engine is None
         eng = await run_in_threadpool(open_engine, settings) if owned else engine
         state.engine = eng
+        state.db_health = DatabaseHealth(store_probe(eng.store), interval=settings.db_probe_interval,
+                                         on_change=state.metrics.set_database_up)
+        state.db_health.start()
         warm = threading.Thread(target=_warm, args=(app, eng), name="matcher-warm", daemon=True)
         warm.start()
         state.digest_scheduler = _start_digest_scheduler(eng) if owned and eng.settings.digest_at else None
         try:
             yield
         finally:
+            state.db_health.stop()
             if state.digest_scheduler is not None:
                 state.digest_scheduler.stop()
             warm.join(timeout=30)
+            if multiprocess_dir() is not None:  # this worker's live gauges leave the merged view
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(os.getpid())
             state.engine = None
             if owned:
                 await run_in_threadpool(eng.close)
@@ -386,42 +434,66 @@ def create_app(settings: Settings | None = None, engine: MatchEngine | None = No
         version=_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are served with local assets (api/routes/docs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = None
     app.state.ready = threading.Event()
     app.state.warm_error = None
     app.state.warm_seconds = None
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(settings)
+    app.state.db_health = None  # the lifespan starts it (api/degrade.py)
+    app.state.token_memory = TokenMemory(settings.outage_token_minutes)
+    app.state.rate_limiter = RateLimiter()
 
     app.add_exception_handler(MatcherError, _matcher_error)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_exception_handler(RecursionError, _too_deep)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, database_error)  # unreachable: 503 (api/degrade.py); else 500
     app.add_exception_handler(Exception, _unhandled)
 
     # The last added runs first: metrics see every request, 413s and 500s included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=int(settings.max_upload_mb * 1024 * 1024))
     app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(NoStoreMiddleware)
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(OutageMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
     from api.routes import (
         audit,
+        cases,
+        cooperation,
+        coverage,
         digests,
         employers,
+        employment,
+        events,
+        gigs,
         health,
         jobs,
         matches,
+        performance,
         referrals,
+        registration,
         seekers,
+        services,
         stations,
         stats,
     )
 
-    for module in (health, jobs, seekers, employers, stations, referrals, matches, stats, digests, audit):
+    # registration's fixed paths (/v1/seekers/import/preview...) before the records' /{id} routes
+    for module in (health, registration, jobs, seekers, employers, stations, referrals, matches, stats, digests, audit,
+                   employment, cases, services, performance, coverage, cooperation, events, gigs):
         app.include_router(module.router)
     _include_console(app)
+    from api.routes import docs
+
+    docs.setup(app)
     return app
 
 

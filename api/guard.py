@@ -14,8 +14,8 @@ from urllib.parse import unquote
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 
+from api.degrade import authenticate
 from api.deps import EngineDep
 from matcher import audit
 from matcher.access import (
@@ -28,10 +28,8 @@ from matcher.access import (
     narrow_region,
     require,
 )
-from matcher.accounts import authenticate
 from matcher.engine import MatchEngine
-from matcher.errors import FieldError, NotFoundError
-from matcher.store.schema import jobs, referrals
+from matcher.errors import Conflict, FieldError, Forbidden, NotFoundError, ValidationFailed
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -50,9 +48,25 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     token = credentials.credentials if credentials is not None else None
-    principal = authenticate(engine.store, token)
+    principal = authenticate(request, engine.store, token)  # api.degrade: outage-aware
     request.state.principal = principal
+    take_rate(request, principal, "requests")
     return principal
+
+
+def take_rate(request: Request, p: Principal, what: str) -> None:
+    """Count one request of ``p`` against its ``what`` limit (429 + Retry-After when spent):
+    ``requests`` (every call) or ``candidates`` (an employer's candidate searches)."""
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    settings = request.app.state.settings
+    if limiter is None:
+        return
+    if what == "candidates":
+        per_hour = settings.candidate_queries_per_hour
+        limiter.take((p.account_id, what), per_second=per_hour / 3600, burst=max(1, int(per_hour // 10) or 1))
+    else:
+        limiter.take((p.account_id, what), per_second=settings.rate_limit_per_minute / 60,
+                     burst=settings.rate_limit_burst)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -66,28 +80,27 @@ def purpose(request: Request) -> str | None:
 
 # -- reading what the rules need ---------------------------------------------------------------------
 def employer_job_ids(engine: MatchEngine, employer_id: str) -> set[str]:
-    with engine.store.engine.connect() as conn:
-        rows = conn.execute(select(jobs.c.id).where(jobs.c.employer_id == employer_id, jobs.c.deleted.is_(False)))
-        return {r.id for r in rows}
+    return engine.store.employer_job_ids(employer_id)
 
 
 def employer_referrals(engine: MatchEngine, employer_id: str, seeker_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """Live referrals to the employer's jobs (of these seekers, when given)."""
-    q = select(referrals.c.data).where(
-        referrals.c.deleted.is_(False),
-        referrals.c.job_id.in_(select(jobs.c.id).where(jobs.c.employer_id == employer_id)))
-    if seeker_ids is not None:
-        if not seeker_ids:
-            return []
-        q = q.where(referrals.c.seeker_id.in_(seeker_ids))
-    with engine.store.engine.connect() as conn:
-        return [r.data for r in conn.execute(q)]
+    """Live referrals made to the employer (bound to it when made; of these seekers, when given)."""
+    return engine.store.employer_referrals(employer_id, seeker_ids)
 
 
 def consented_to(engine: MatchEngine, employer_id: str, seeker_ids: list[str]) -> set[str]:
-    """Seekers who consented to a (not withdrawn) referral to one of the employer's jobs."""
-    return {r["seeker_id"] for r in employer_referrals(engine, employer_id, seeker_ids)
-            if r.get("consent") and r.get("status") not in _ENDED}
+    """Seekers whose consent to this employer is in force (a fact about the seeker and the
+    employer, given for a referral to it, revoked with the consent or the referral)."""
+    return engine.store.access.consented_seekers(employer_id, seeker_ids)
+
+
+def referral_employer(engine: MatchEngine, data: dict[str, Any]) -> str | None:
+    """The employer a referral was made to: bound when made; for a referral stored without the
+    binding (written straight to the store), its job's employer."""
+    if data.get("employer_id"):
+        return data["employer_id"]
+    job = engine.store.get_dicts("job", [data.get("job_id")]).get(data.get("job_id"))
+    return job.get("employer_id") if job else None
 
 
 def region_of(engine: MatchEngine, kind: str, data: dict[str, Any]) -> str | None:
@@ -113,8 +126,7 @@ def sees(engine: MatchEngine, p: Principal, kind: str, data: dict[str, Any]) -> 
     if kind == "station":
         return True
     if kind == "referral":
-        job = engine.store.get_dicts("job", [data.get("job_id")]).get(data.get("job_id"))
-        return bool(job) and job.get("employer_id") == p.employer_id
+        return referral_employer(engine, data) == p.employer_id
     if kind == "seeker":  # only seekers referred (and not withdrawn) to one of its jobs
         return any(r.get("status") not in _ENDED for r in employer_referrals(engine, p.employer_id, [data["id"]]))
     return False
@@ -145,12 +157,67 @@ def check_write(engine: MatchEngine, p: Principal, kind: str, new: dict[str, Any
                 new = {**new, "employer_id": p.employer_id}
             if new["employer_id"] != p.employer_id:
                 raise _outside(kind, record_id, "employer_id", "只能发布本单位的岗位 / an employer posts only its own jobs")
+            # the name shown in digests is the employer record's, not one the job claims
+            own = engine.store.get_dicts("employer", [p.employer_id]).get(p.employer_id)
+            new = {**new, "employer_name": own.get("name") if own else None}
         elif kind == "employer" and new.get("id") != p.employer_id:
             raise NotFoundError(kind, record_id)
     elif p.is_staff and not p.covers(region_of(engine, kind, new)):
         field = "seeker_id" if kind == "referral" else "region_code"
         raise _outside(kind, record_id, field, "记录不在本账号辖区内 / the record is outside this account's area")
+    if p.is_staff and not p.province_wide and kind in ("seeker", "referral") and new.get("station_id"):
+        # a record of this area may not name another area's station (it would join that station's
+        # ledger, digest and statistics); the province may name any, even one imported later
+        station = engine.store.get_dicts("station", [new["station_id"]]).get(new["station_id"])
+        if station is None or not p.covers(station.get("region_code")):
+            raise _outside(kind, record_id, "station_id", "服务站不存在或不在本账号辖区内 / the station does not exist or "
+                                                          "is outside this account's area")
+    if kind == "referral":
+        new = _referral_rules(engine, new, old)
     return new
+
+
+def _referral_rules(engine: MatchEngine, new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """A referral written whole (PUT, import) points at a stored job, is bound to the employer it
+    was made to (the job's employer when first written, never what the body says) and does not
+    move along the workflow: a stored one keeps its status and a new one is not written as hired
+    (progress goes through PATCH, which applies a hire to the seeker and the job)."""
+    job = engine.store.get_dicts("job", [new.get("job_id")]).get(new.get("job_id"))
+    if job is None:
+        err = NotFoundError("job", new.get("job_id") or "")
+        err.field = "job_id"
+        raise err
+    status = new.get("status") or "recommended"
+    if (old is None and status == "hired") or (old is not None and old.get("status") != status):
+        raise ValidationFailed([FieldError(
+            "status", "推荐进展请用 PATCH /v1/referrals/{id} 记录（录用会同时更新求职者和岗位）/ record a referral's "
+                      "progress with PATCH /v1/referrals/{id} (a hire also updates the seeker and the job)",
+            value=status)])
+    employer = (old.get("employer_id") or referral_employer(engine, old)) if old is not None else job.get("employer_id")
+    return {**new, "employer_id": employer}
+
+
+ID_UNAVAILABLE = "编号不可用（已被使用或曾被使用）/ the id is not available (in use or used before)"
+
+
+def id_unavailable() -> Conflict:
+    return Conflict(ID_UNAVAILABLE, field="id")
+
+
+def owned_old(engine: MatchEngine, p: Principal, kind: str, record_id: str,
+              state: tuple[bool, dict[str, Any]] | None = None, *, lookup: bool = True) -> dict[str, Any] | None:
+    """The stored record a write by ``p`` under this id replaces: None for an id never used.
+    An id is bound to its record for good: a deleted record's id (a tombstone) and a live record
+    ``p`` may not see are refused alike (409), so a write never takes over another's id, its
+    referrals or its consents, and the answer does not say where (or whether still) it lives."""
+    if state is None and lookup:
+        state = engine.store.id_states(kind, [record_id]).get(record_id)
+    if state is None:
+        return None
+    deleted, data = state
+    if deleted or not sees(engine, p, kind, data):
+        raise id_unavailable()
+    return data
 
 
 def _outside(kind: str, record_id: str, field: str, message: str) -> NotFoundError:
@@ -165,17 +232,22 @@ def import_refusals(engine: MatchEngine, p: Principal, kind: str,
     """For a bulk import: one refusal message (or None) per record, by the same rules as single
     writes. Existing records outside the account's reach are refused like new ones outside it."""
     require(p, _RESOURCE_OF_KIND[kind], WRITE)
-    existing = engine.store.get_dicts(kind, [r["id"] for r in records])
+    states = engine.store.id_states(kind, [r["id"] for r in records])
     out: list[FieldError | None] = []
     for rec in records:
         try:
-            check_write(engine, p, kind, rec, existing.get(rec["id"]))
+            old = owned_old(engine, p, kind, rec["id"], states.get(rec["id"]), lookup=False)
+            checked = check_write(engine, p, kind, rec, old)
+            if checked is not rec:  # the binding's completions (an employer's job, a referral's employer)
+                rec.clear()
+                rec.update(checked)
             out.append(None)
+        except Conflict:  # an id bound to another record: refused without saying where it is
+            out.append(FieldError("id", ID_UNAVAILABLE))
         except NotFoundError as e:
-            if e.field == "id":  # an existing record it may not see: refused without saying where it is
-                out.append(FieldError("id", "无权修改此编号的记录 / this account may not write a record with this id"))
-            else:
-                out.append(FieldError(e.field, e.message))
+            out.append(FieldError(e.field, e.message))
+        except ValidationFailed as e:
+            out.append(e.errors[0] if e.errors else FieldError(None, e.message))
     return out
 
 
@@ -193,6 +265,13 @@ def list_where(engine: MatchEngine, p: Principal, kind: str, where: dict[str, An
         elif kind == "referral":
             where["employer_jobs"] = p.employer_id
         elif kind == "seeker":
+            # masked fields and the assistance group are not search keys for an employer: a name
+            # guessed in q= (or a group filter) would tell what the masked view hides
+            used = [k for k in ("name_or_phone_tail", "priority_group", "is_priority", "region_prefix", "station_id")
+                    if where.get(k) is not None]
+            if used:
+                raise Forbidden("用人单位账号不能按姓名、电话、重点群体、区划或服务站筛选求职者 / an employer account may not "
+                                "filter seekers by name, phone, assistance group, region or station")
             where["referred_to_employer"] = p.employer_id
         return where
     if p.role == Role.platform:
@@ -219,3 +298,11 @@ def present_seekers(engine: MatchEngine, p: Principal, request: Request, records
     shown = [r for r in records if r["id"] in consented]
     audit.record_reads(engine.store, p, "seeker.contact", "seeker", shown, purpose(request))
     return [consented_seeker(r) if r["id"] in consented else masked_seeker(r) for r in records]
+
+
+def present_referrals(p: Principal, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Referrals as ``p`` sees them: an employer does not read the station's notes (they may tell a
+    seeker's circumstances)."""
+    if p.role != Role.employer:
+        return records
+    return [{**r, "notes": None} for r in records]

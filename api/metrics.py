@@ -1,8 +1,12 @@
-"""A tiny Prometheus text exporter (format 0.0.4) with no extra dependency.
+"""Metrics through prometheus-client, in multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set
+(``matcher serve`` sets it to ``settings.metrics_dir``, default ``<home>/metrics``), so that the
+workers of one machine report one view: request counts and latency, requests in flight and the
+database's health are summed or reduced over the live processes.
 
-Request counters and latency histograms are labelled by method, route template (``/v1/jobs/{id}``,
-never the raw path, so ids do not explode the label set) and status. Gauges (index sizes, records,
-index lag) are read from the engine when ``/metrics`` is scraped.
+Labels: method, route template (``/v1/jobs/{id}``, never the raw path, so ids do not explode the
+label set) and status. The engine's gauges (index sizes, embedding queue, index lag, records, the
+last digest run) are read from this process's engine and the store when ``/metrics`` is scraped
+(:func:`api.routes.health.engine_families`).
 
 The same middleware writes the access log (logger ``matcher.access``): method, route template,
 status and milliseconds, never the raw path or the query string, which can carry personal data
@@ -11,14 +15,15 @@ status and milliseconds, never the raw path or the query string, which can carry
 
 from __future__ import annotations
 
-import bisect
 import logging
-import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.multiproc import multiprocess_dir
 
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -26,99 +31,63 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 access_log = logging.getLogger("matcher.access")
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels(names: tuple[str, ...], values: tuple[str, ...], extra: str = "") -> str:
-    parts = [f'{n}="{_escape(str(v))}"' for n, v in zip(names, values, strict=True)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
-
-
-def _num(v: float) -> str:
-    if v == float("inf"):
-        return "+Inf"
-    return repr(float(v)) if not float(v).is_integer() else str(int(v))
-
-
-class Counter:
-    def __init__(self, name: str, help: str, labels: tuple[str, ...]):
-        self.name, self.help, self.labelnames = name, help, labels
-        self._values: dict[tuple[str, ...], float] = defaultdict(float)
-        self._lock = threading.Lock()
-
-    def inc(self, *labels: str, amount: float = 1.0) -> None:
-        with self._lock:
-            self._values[labels] += amount
-
-    def value(self, *labels: str) -> float:
-        return self._values.get(labels, 0.0)
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} counter"
-        with self._lock:
-            items = sorted(self._values.items())
-        for labels, v in items:
-            yield f"{self.name}{_labels(self.labelnames, labels)} {_num(v)}"
-
-
-class Histogram:
-    def __init__(self, name: str, help: str, labels: tuple[str, ...], buckets: tuple[float, ...] = DEFAULT_BUCKETS):
-        self.name, self.help, self.labelnames = name, help, labels
-        self.buckets = tuple(sorted(buckets))
-        self._counts: dict[tuple[str, ...], list[int]] = {}
-        self._sums: dict[tuple[str, ...], float] = defaultdict(float)
-        self._lock = threading.Lock()
-
-    def observe(self, value: float, *labels: str) -> None:
-        i = bisect.bisect_left(self.buckets, value)
-        with self._lock:
-            counts = self._counts.setdefault(labels, [0] * (len(self.buckets) + 1))
-            counts[i] += 1
-            self._sums[labels] += value
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} histogram"
-        with self._lock:
-            items = sorted((k, list(v), self._sums[k]) for k, v in self._counts.items())
-        for labels, counts, total in items:
-            running = 0
-            for bound, c in zip((*self.buckets, float("inf")), counts, strict=True):
-                running += c
-                le = 'le="' + _num(bound) + '"'
-                yield f"{self.name}_bucket{_labels(self.labelnames, labels, le)} {running}"
-            yield f"{self.name}_sum{_labels(self.labelnames, labels)} {total!r}"
-            yield f"{self.name}_count{_labels(self.labelnames, labels)} {running}"
-
-
-def gauge(name: str, help: str, samples: Iterable[tuple[dict[str, str], float]]) -> list[str]:
-    lines = [f"# HELP {name} {help}", f"# TYPE {name} gauge"]
-    for labels, v in samples:
-        names = tuple(labels)
-        lines.append(f"{name}{_labels(names, tuple(labels[n] for n in names))} {_num(v)}")
-    return lines
-
-
 class Metrics:
-    """The app's request metrics (one per app, kept on ``app.state.metrics``)."""
+    """The app's own metrics (one per app, on ``app.state.metrics``), in a registry of their own."""
 
-    def __init__(self) -> None:
-        self.requests = Counter("matcher_http_requests_total", "HTTP requests by method, route and status.",
-                                ("method", "route", "status"))
+    def __init__(self, settings=None) -> None:
+        from prometheus_client import disable_created_metrics
+
+        disable_created_metrics()  # no ``*_created`` series (multiprocess mode has none either)
+        if multiprocess_dir() is not None:
+            from prometheus_client import values
+
+            if values.ValueClass is values.MutexValue:  # prometheus_client was imported before the folder was set
+                values.ValueClass = values.get_value_class()
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter("matcher_http_requests", "HTTP requests by method, route and status.",
+                                ("method", "route", "status"), registry=r)
         self.latency = Histogram("matcher_http_request_duration_seconds", "HTTP request latency in seconds.",
-                                 ("method", "route"))
-        self.in_flight = 0
-        self._lock = threading.Lock()
+                                 ("method", "route"), buckets=DEFAULT_BUCKETS, registry=r)
+        self.in_flight = Gauge("matcher_http_requests_in_flight", "Requests being served (all workers).",
+                               registry=r, multiprocess_mode="livesum")
+        self.database_up = Gauge("matcher_database_up",
+                                 "1 while the database answers, 0 during an outage (the lowest of the live workers).",
+                                 registry=r, multiprocess_mode="livemin")
+        self.outages = Counter("matcher_database_outages", "Database outages seen (each counted once, when it began).",
+                               registry=r)
+        self.database_up.set(1)
 
-    def render(self, extra: Iterable[str] = ()) -> str:
-        lines = [*self.requests.render(), *self.latency.render(),
-                 *gauge("matcher_http_requests_in_flight", "Requests being served.", [({}, self.in_flight)]),
-                 *extra]
-        return "\n".join(lines) + "\n"
+    def set_database_up(self, up: bool) -> None:
+        self.database_up.set(1 if up else 0)
+        if not up:
+            self.outages.inc()
+
+    def render(self, extra: Iterable[Metric] = ()) -> bytes:
+        """The text exposition: this app's metrics (or, in multiprocess mode, every live worker's
+        merged) followed by ``extra`` families read now."""
+        if multiprocess_dir() is not None:
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            registry = self.registry
+        families = list(extra)
+        body = generate_latest(registry)
+        if families:
+            body += generate_latest(_Fixed(families))
+        return body
+
+
+class _Fixed:
+    """A collector of already built metric families (for :func:`generate_latest`)."""
+
+    def __init__(self, families: list[Metric]):
+        self.families = families
+
+    def collect(self) -> list[Metric]:
+        return self.families
 
 
 def route_template(scope: Scope) -> str:
@@ -150,16 +119,14 @@ class MetricsMiddleware:
             await send(message)
 
         m = self.metrics
-        with m._lock:
-            m.in_flight += 1
+        m.in_flight.inc()
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            with m._lock:
-                m.in_flight -= 1
+            m.in_flight.dec()
             elapsed = time.perf_counter() - start
             route = route_template(scope)
             method = scope.get("method", "GET")
-            m.requests.inc(method, route, str(status))
-            m.latency.observe(elapsed, method, route)
+            m.requests.labels(method, route, str(status)).inc()
+            m.latency.labels(method, route).observe(elapsed)
             access_log.info("%s %s %s %.1fms", method, route, status, elapsed * 1000)

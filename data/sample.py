@@ -279,7 +279,7 @@ def generate(seed: int = 2026, n_jobs: int = 2000, n_seekers: int = 5000, today:
         county_short = area.county_name.split("市")[-1] if "市" in area.county_name else area.county_name
         name = f"{county_short[:2]}{rng.choice(BRANDS)}{rng.choice(BRANDS)}{SUFFIX_BY_MAJOR.get(tpl.code[0], '有限公司')}"
         emp = {"id": f"E{i + 1:05d}", "name": name, "credit_code": _credit_code(rng, area.county), "industry": tpl.titles[0],
-               "region_code": area.code, "address": f"{area.county_name}{area.name}（{SAMPLE_NOTE}）", "lat": lat, "lng": lng}
+               "region_code": area.code, "address": f"{area.county_name}{area.name}", "lat": lat, "lng": lng}
         employers.append((emp, tpl, area))
         sample.employers.append(emp)
 
@@ -355,7 +355,7 @@ def generate(seed: int = 2026, n_jobs: int = 2000, n_seekers: int = 5000, today:
             "phone": _phone(rng), "gender": "male" if male else "female", "birth_date": born.isoformat(), "education": education,
             "skills": rng.sample(tpl.skills, min(len(tpl.skills), rng.randint(1, 3))), "desired_occupations": wishes,
             "experience": exp, "certificates": [s for s in tpl.skills if s.endswith(("证", "驾照"))][:1] if rng.random() < 0.5 else [],
-            "region_code": area.code, "address": f"{area.county_name}{area.name}（{SAMPLE_NOTE}）",
+            "region_code": area.code, "address": f"{area.county_name}{area.name}",
             "lat": lat if located else None, "lng": lng if located else None,
             "area_type": "urban" if area.urban else "rural",
             "max_commute_minutes": rng.choice((None, None, 20, 30)), "max_distance_km": None,

@@ -61,12 +61,23 @@ PERMISSIONS: dict[str, dict[Role, frozenset[str]]] = {
     "stats": {**dict.fromkeys(STAFF, _R), Role.employer: _NONE, Role.platform: _R},
     "audit": {**dict.fromkeys(SUPERVISORS, _R), Role.station: _NONE, Role.employer: _NONE, Role.platform: _NONE},
     "metrics": {Role.province: _R, Role.platform: _R},
+    # the station's daily work (issue 14): staff of the area; 包联 assignments are made by county and above
+    "employment": {**dict.fromkeys(STAFF, _ALL), Role.employer: _NONE, Role.platform: _NONE},
+    "cases": {**dict.fromkeys(STAFF, _ALL), Role.employer: _NONE, Role.platform: _NONE},
+    "services": {**dict.fromkeys(STAFF, _ALL), Role.employer: _NONE, Role.platform: _NONE},
+    "assignments": {**dict.fromkeys(SUPERVISORS, _ALL), Role.station: _R, Role.employer: _NONE, Role.platform: _NONE},
+    # network (DESIGN.md §8)
+    "coverage": {**dict.fromkeys(STAFF, _R), Role.employer: _NONE, Role.platform: _R},
+    "cooperation": {**dict.fromkeys(SUPERVISORS, _ALL), Role.station: _R, Role.employer: _NONE, Role.platform: _R},
+    "events": {**dict.fromkeys(STAFF, _ALL), Role.employer: _NONE, Role.platform: _NONE},
+    "gigs": {**dict.fromkeys(STAFF, _R), Role.employer: _NONE, Role.platform: _NONE},
 }
 
 RESOURCE_ZH = {
     "jobs": "岗位", "seekers": "求职者", "employers": "用人单位", "stations": "服务站", "referrals": "推荐",
     "matches": "岗位推荐", "candidates": "候选人", "digests": "每日推送", "stats": "统计", "audit": "审计日志",
-    "metrics": "运行指标",
+    "metrics": "运行指标", "employment": "就业台账", "cases": "援助对象", "services": "服务记录", "assignments": "包联",
+    "coverage": "服务圈覆盖", "cooperation": "对口协作", "events": "招聘活动", "gigs": "零工市场",
 }
 
 
@@ -168,8 +179,8 @@ def check_account_fields(role: Role | str, region_code: str | None, employer_id:
 # -- what an employer may see of a seeker -------------------------------------------------------------
 def masked_seeker(seeker: dict[str, Any]) -> dict[str, Any]:
     """A seeker as an employer sees it before the seeker consented to a referral to that employer:
-    ID number, phone and exact address masked, no coordinates, no birth date beyond the year, and no
-    assistance group (those circumstances are never an employer's business)."""
+    ID number, phone and exact address masked, no coordinates, no birth date beyond the year, the
+    region cut to the county, and no assistance group (never an employer's business)."""
     from matcher.matches import mask_id_number, mask_name, mask_phone
 
     out = dict(seeker)
@@ -182,6 +193,8 @@ def masked_seeker(seeker: dict[str, Any]) -> dict[str, Any]:
     out["birth_date"] = None
     out["birth_year"] = int(str(born)[:4]) if born else None
     out["priority_groups"] = []
+    region = seeker.get("region_code")
+    out["region_code"] = str(region)[:6] if region else None  # the county, not the township or village
     return out
 
 

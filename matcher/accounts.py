@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-
 from matcher.access import Principal, Role, check_account_fields
 from matcher.errors import Conflict, FieldError, NotFoundError, Unauthorized, ValidationFailed
-from matcher.store.schema import accounts, api_tokens
 
 TOKEN_PREFIX = "hjm_"
 
@@ -65,15 +62,14 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _new_token(conn, account_id: str, expires_days: float | None) -> str:
+def _new_token(account_id: str, expires_days: float | None) -> tuple[str, dict[str, Any]]:
+    """A fresh token and the row the store keeps of it (its hash and hint, never the token)."""
     if expires_days is not None and expires_days <= 0:
         raise ValidationFailed([FieldError("expires_days", "有效天数须大于 0 / expiry must be more than 0 days")])
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = _now()
-    conn.execute(api_tokens.insert().values(
-        token_hash=hash_token(token), account_id=account_id, hint=token[:10], created_at=now,
-        expires_at=None if expires_days is None else now + timedelta(days=expires_days)))
-    return token
+    return token, {"token_hash": hash_token(token), "account_id": account_id, "hint": token[:10], "created_at": now,
+                   "expires_at": None if expires_days is None else now + timedelta(days=expires_days)}
 
 
 def add_account(store, name: str, role: Role | str, *, region_code: str | None = None, employer_id: str | None = None,
@@ -83,13 +79,12 @@ def add_account(store, name: str, role: Role | str, *, region_code: str | None =
     role, region_code, employer_id = check_account_fields(role, region_code, employer_id)
     if employer_id is not None and not store.get_dicts("employer", [employer_id]):
         raise NotFoundError("employer", employer_id)
-    with store.engine.begin() as conn:
-        if conn.execute(select(accounts.c.id).where(accounts.c.name == name)).first() is not None:
-            raise Conflict(f"账号 {name} 已存在 / account {name} already exists", field="name")
-        account_id = "A" + uuid.uuid4().hex[:15].upper()
-        conn.execute(accounts.insert().values(id=account_id, name=name, role=role.value, region_code=region_code,
-                                              employer_id=employer_id, created_at=_now()))
-        token = _new_token(conn, account_id, expires_days)
+    account_id = "A" + uuid.uuid4().hex[:15].upper()
+    token, token_row = _new_token(account_id, expires_days)
+    row = {"id": account_id, "name": name, "role": role.value, "region_code": region_code, "employer_id": employer_id,
+           "created_at": _now()}
+    if not store.access.create_account(row, token_row):
+        raise Conflict(f"账号 {name} 已存在 / account {name} already exists", field="name")
     return get_account(store, name), token
 
 
@@ -98,49 +93,29 @@ def issue_token(store, name: str, *, expires_days: float | None = None) -> str:
     acc = get_account(store, name)
     if acc.revoked_at is not None:
         raise Conflict(f"账号 {name} 已停用 / account {name} is revoked", field="name")
-    with store.engine.begin() as conn:
-        return _new_token(conn, acc.id, expires_days)
+    token, row = _new_token(acc.id, expires_days)
+    store.access.add_token(row)
+    return token
 
 
 def get_account(store, name: str) -> Account:
-    with store.engine.connect() as conn:
-        row = conn.execute(select(accounts).where(accounts.c.name == name.strip())).first()
+    row = store.access.account_by_name(name.strip())
     if row is None:
         raise NotFoundError("account", name)
     return _account(row)
 
 
 def list_accounts(store) -> list[Account]:
-    with store.engine.connect() as conn:
-        return [_account(r) for r in conn.execute(select(accounts).order_by(accounts.c.name))]
+    return [_account(r) for r in store.access.list_accounts()]
 
 
 def revoke(store, name: str) -> int:
     """Revoke an account and every token of it; returns how many tokens were still active."""
-    acc = get_account(store, name)
-    now = _now()
-    with store.engine.begin() as conn:
-        conn.execute(update(accounts).where(accounts.c.id == acc.id, accounts.c.revoked_at.is_(None))
-                     .values(revoked_at=now))
-        active = conn.execute(select(func.count()).select_from(api_tokens).where(
-            api_tokens.c.account_id == acc.id, api_tokens.c.revoked_at.is_(None),
-            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now))).scalar_one()
-        conn.execute(update(api_tokens).where(api_tokens.c.account_id == acc.id, api_tokens.c.revoked_at.is_(None))
-                     .values(revoked_at=now))
-    return int(active)
+    return store.access.revoke_account(get_account(store, name).id, _now())
 
 
 def revoke_token(store, token: str) -> bool:
-    with store.engine.begin() as conn:
-        res = conn.execute(update(api_tokens).where(api_tokens.c.token_hash == hash_token(token),
-                                                    api_tokens.c.revoked_at.is_(None)).values(revoked_at=_now()))
-    return bool(res.rowcount)
-
-
-_AUTH_QUERY = (
-    select(accounts, api_tokens.c.expires_at.label("token_expires_at"), api_tokens.c.revoked_at.label("token_revoked_at"))
-    .join(api_tokens, api_tokens.c.account_id == accounts.c.id)
-)
+    return store.access.revoke_token(hash_token(token), _now())
 
 
 def authenticate(store, token: str | None) -> Principal:
@@ -148,8 +123,7 @@ def authenticate(store, token: str | None) -> Principal:
     revoked token (one answer for all, so a caller learns nothing from it)."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise Unauthorized()
-    with store.engine.connect() as conn:
-        row = conn.execute(_AUTH_QUERY.where(api_tokens.c.token_hash == hash_token(token))).first()
+    row = store.access.token_account(hash_token(token))
     if row is None or row.revoked_at is not None or row.token_revoked_at is not None:
         raise Unauthorized()
     expires = _aware(row.token_expires_at)

@@ -12,10 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from matcher.access import Principal
-from matcher.store.schema import audit_log
 
 # Default purposes, per action, when the caller states none (header X-Purpose in the API).
 PURPOSES = {
@@ -24,6 +21,10 @@ PURPOSES = {
     "seeker.write": "登记或修改求职者档案 / register or change a seeker",
     "seeker.contact": "经求职者同意向用人单位提供联系方式 / contact details shared with the seeker's consent",
     "seeker.export": "导出求职者 / export seekers",
+    "digest.read": "查看每日推送（含求职者名单）/ read a daily digest with its seekers",
+    "candidates.query": "用人单位查询候选人 / an employer's candidate search",
+    "consent.give": "记录求职者同意 / record a seeker's consent",
+    "consent.revoke": "记录求职者撤回同意 / record a seeker's withdrawn consent",
 }
 
 
@@ -57,13 +58,7 @@ def record_reads(store, principal: Principal, action: str, kind: str, records: I
     rows = [{"at": now, "account_id": principal.account_id, "account_name": principal.name,
              "role": principal.role.value, "action": action, "kind": kind, "record_id": str(r["id"])[:64],
              "region_code": r.get("region_code"), "purpose": why} for r in records]
-    if not rows:
-        return 0
-    if conn is not None:
-        conn.execute(audit_log.insert(), rows)
-    else:
-        with store.engine.begin() as c:
-            c.execute(audit_log.insert(), rows)
+    store.access.append_audit(rows, conn=conn)
     return len(rows)
 
 
@@ -71,23 +66,8 @@ def query(store, *, region_prefix: str | None = None, account: str | None = None
           action: str | None = None, since: datetime | None = None, until: datetime | None = None,
           offset: int = 0, limit: int = 100) -> tuple[list[AuditEntry], int]:
     """Entries, newest first, and the total that match."""
-    t = audit_log
-    cond = []
-    if region_prefix:
-        cond.append(t.c.region_code.startswith(region_prefix, autoescape=True))
-    if account:
-        cond.append(t.c.account_name == account)
-    if record_id:
-        cond.append(t.c.record_id == record_id)
-    if action:
-        cond.append(t.c.action == action)
-    if since is not None:
-        cond.append(t.c.at >= since)
-    if until is not None:
-        cond.append(t.c.at < until)
-    with store.engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(t).where(*cond)).scalar_one()
-        rows = conn.execute(select(t).where(*cond).order_by(t.c.id.desc()).offset(offset).limit(limit)).all()
+    rows, total = store.access.query_audit(region_prefix=region_prefix, account=account, record_id=record_id,
+                                           action=action, since=since, until=until, offset=offset, limit=limit)
     out = [AuditEntry(r.id, r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC), r.account_id, r.account_name, r.role,
                       r.action, r.kind, r.record_id, r.region_code, r.purpose) for r in rows]
     return out, total

@@ -108,6 +108,7 @@ def cmd_digest(args) -> int:
     except ValueError:
         raise ValidationFailed([FieldError("date", f"日期格式应为 2026-11-26：{args.date} / date must be YYYY-MM-DD")]) from None
     out = Path(args.out)
+    start = time.perf_counter()
     with _engine(args) as engine:
         if args.station or args.region:
             digest = build_digest(engine, station_id=args.station, region_code=args.region, day=day)
@@ -126,6 +127,10 @@ def cmd_digest(args) -> int:
                   f"的推送（JSON、HTML、CSV），其中 {s['resumed']} 个此前已完成；共推荐 {s['recommendations']} 次，"
                   f"平均基尼系数 {s['mean_gini']:.2f}，目录 {out}（{s['seconds']:.1f} 秒，{s['engine']}）")
             print(f"digests for {s['areas']} areas written to {out} ({s['resumed']} done before; manifest-{day}.json)")
+        from matcher.store.runs import record_run
+
+        record_run(engine.store, "digest", time.perf_counter() - start,
+                   {"date": day.isoformat(), "scope": args.station or args.region or "all"})
     return 0
 
 
@@ -155,6 +160,44 @@ def cmd_index(args) -> int:
         sizes = engine.rebuild_index(show_progress=not args.quiet)
     print(f"索引已重建：岗位 {sizes['jobs']} 个，求职者 {sizes['seekers']} 人（{time.perf_counter() - start:.1f} 秒）"
           f" / index rebuilt: {sizes}")
+    return 0
+
+
+def _settings(args):
+    from matcher.settings import load_settings
+
+    settings = load_settings(home=getattr(args, "home", None))
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def cmd_migrate(args) -> int:
+    from matcher.backup import migrate
+
+    before, after = migrate(_settings(args))
+    if before == after:
+        print(f"数据库结构已是最新（{after}）/ the schema is current ({after})")
+    else:
+        print(f"数据库结构已升级：{before or '空库'} → {after} / schema upgraded: {before or 'empty'} -> {after}")
+    return 0
+
+
+def cmd_backup(args) -> int:
+    from matcher.backup import backup
+
+    info = backup(_settings(args), args.out)
+    print(f"已备份到 {info['file']}（{info['kind']}，{info['bytes'] / 1e6:.1f} MB，{info['seconds']:.1f} 秒）"
+          f" / backup written to {info['file']}")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from matcher.backup import restore
+
+    info = restore(_settings(args), args.file, show_progress=not args.quiet)
+    sizes = info["indexes"]
+    print(f"已从 {info['file']} 恢复数据库并重建索引：岗位 {sizes.get('jobs', 0)} 个，求职者 {sizes.get('seekers', 0)} 人"
+          f"（{info['seconds']:.1f} 秒）/ store restored from {info['file']}, indexes rebuilt: {sizes}")
     return 0
 
 
@@ -254,24 +297,33 @@ def cmd_serve(args) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    # prometheus-client's multiprocess mode: set before the app (and prometheus_client) is imported
+    from api.multiproc import MULTIPROC_ENV, prepare_multiprocess_dir
+
+    metrics_dir = Path(os.environ.get(MULTIPROC_ENV) or settings.metrics_dir or settings.home / "metrics").resolve()
+    prepare_multiprocess_dir(metrics_dir)
+    os.environ[MULTIPROC_ENV] = str(metrics_dir)
     print(f"服务启动中：http://{shown}:{port}/console （接口文档 /docs，就绪检查 /readyz）"
           f" / serving on http://{shown}:{port} (API docs at /docs)", flush=True)
     # uvicorn's access log prints the raw path with its query string (``/v1/seekers?q=王小明``):
     # it is off, and the app logs method, route template, status and time instead (matcher.access).
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=args.log_level,
-                access_log=False, log_config=serve_log_config(args.log_level))
+                access_log=False, log_config=serve_log_config(args.log_level, settings.log_format))
     return 0
 
 
-def serve_log_config(level: str = "info") -> dict:
+def serve_log_config(level: str = "info", fmt: str = "text") -> dict:
     """uvicorn's logging set-up plus the ``matcher`` loggers (the app's access log and errors),
-    on the same stderr handler."""
+    on the same stderr handler; ``fmt="json"``: one JSON object a line (:mod:`matcher.logjson`)."""
     import copy
 
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["matcher"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    if fmt == "json":
+        for name in config["formatters"]:
+            config["formatters"][name] = {"()": "matcher.logjson.JsonFormatter"}
     return config
 
 
@@ -362,11 +414,28 @@ def build_parser() -> argparse.ArgumentParser:
     us.add_parser("list", help="列出账号 / list accounts")
     u.set_defaults(func=cmd_users)
 
+    mg = sub.add_parser("migrate", help="把数据库结构升级到当前版本 / upgrade the database schema in place")
+    mg.set_defaults(func=cmd_migrate)
+
+    bk = sub.add_parser("backup", help="在线备份数据库（服务可继续运行）/ back up the store while serving")
+    bk.add_argument("--out", type=Path, required=True, help="备份文件 / backup file")
+    bk.set_defaults(func=cmd_backup)
+
+    rs = sub.add_parser("restore", help="从备份恢复数据库并重建索引（先停止服务）/ restore a backup and rebuild the "
+                                        "indexes (stop the servers first)")
+    rs.add_argument("file", type=Path, help="matcher backup 生成的文件 / a file made by matcher backup")
+    rs.add_argument("--quiet", action="store_true")
+    rs.set_defaults(func=cmd_restore)
+
     x = sub.add_parser("index", help="索引维护 / index maintenance")
     xs = x.add_subparsers(dest="action", required=True)
     r = xs.add_parser("rebuild", help="从数据库重建索引 / rebuild the indexes from the store")
     r.add_argument("--quiet", action="store_true")
     r.set_defaults(func=cmd_index)
+
+    from matcher.cli_network import add_parsers
+
+    add_parsers(sub)
     return p
 
 

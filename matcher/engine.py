@@ -197,7 +197,11 @@ class MatchEngine:
 
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, kind: str, records: Iterable[dict | Record], *, show_progress: bool = False) -> UpsertResult:
-        result = self.store.upsert(kind, coerce_records(kind, records))
+        recs = coerce_records(kind, records)
+        refused = [e for e in self.villages.check_all(r.to_dict() for r in recs) if e is not None]
+        if refused:
+            raise ValidationFailed(refused)
+        result = self.store.upsert(kind, recs)
         self._after_write(kind, show_progress)
         return result
 
@@ -222,8 +226,12 @@ class MatchEngine:
                     fmt: str | None = None, data: bytes | None = None, authorize=None):
         from matcher.importing import import_file
 
+        def checked(recs: list[dict]) -> list:
+            own = authorize(recs) if authorize is not None else [None] * len(recs)
+            return [a or v for a, v in zip(own, self.villages.check_all(recs), strict=True)]
+
         report = import_file(self.store, kind, path, on_error=on_error, show_progress=show_progress, fmt=fmt, data=data,
-                             authorize=authorize)
+                             authorize=checked)
         self._after_write(kind, show_progress)
         return report
 
@@ -233,7 +241,9 @@ class MatchEngine:
             self._stations = None
         side_kind = {"job": "jobs", "seeker": "seekers"}.get(kind)
         if side_kind and side_kind in self._sides:
-            self._sync(self._sides[side_kind], show_progress=show_progress)
+            # the write is committed: should the database drop now, the index catches up later
+            with self.store.stale_reads():
+                self._sync(self._sides[side_kind], show_progress=show_progress)
 
     # -- index lifecycle --------------------------------------------------------------------------
     def _index_dir(self, side: str) -> Path:
@@ -475,6 +485,37 @@ class MatchEngine:
                 self._sides[name] = side
                 self._last_sync[name] = time.monotonic()
                 self.index_report[name] = {"action": "rebuilt", "reason": "requested", "detail": "", "repaired": 0}
+                out[name] = len(side.table)
+            return out
+
+    def rebuild_index_beside(self, *, encoder=None, show_progress: bool = False, **settings: Any) -> dict[str, int]:
+        """Rebuild both indexes beside the live ones, with another encoder (a loaded one, or a spec
+        such as a model folder) and/or other settings (``exact_index_max=...``), while the live
+        ones keep answering; then apply what was written meanwhile and swap the new ones in at
+        once (requests wait only for that last step, never fail) and save them."""
+        if isinstance(encoder, str | Path):
+            settings["encoder"], encoder = str(encoder), None
+        new_settings = self.settings.model_copy(update=settings)
+        if encoder is None and new_settings.encoder == self.settings.encoder:
+            encoder = self._encoder
+        shadow = MatchEngine(new_settings, self.store, encoder=encoder)
+        shadow._ctx, shadow._ranking = self.ctx, self._ranking
+        built = {}
+        for name in ("jobs", "seekers"):  # the slow part, outside the lock
+            side = shadow._new_side(name)
+            shadow._fill_from_store(side, _KIND_OF_SIDE[name], show_progress, upto=None, index_loaded=False)
+            built[name] = side
+        with self._lock:
+            for side in built.values():
+                shadow._sync(side)  # written while the new indexes were built
+            self.settings, self._encoder, self._identity = new_settings, shadow.encoder, None
+            self._stations = None
+            self._sides = built
+            out = {}
+            for name, side in built.items():
+                self._save(side)
+                self._last_sync[name] = time.monotonic()
+                self.index_report[name] = {"action": "rebuilt", "reason": "swapped", "detail": "", "repaired": 0}
                 out[name] = len(side.table)
             return out
 
@@ -753,6 +794,23 @@ class MatchEngine:
 
     def stats(self) -> dict[str, int]:
         return {kind: self.store.count(kind) for kind in RECORD_TYPES}
+
+    # -- network (DESIGN.md §8) ---------------------------------------------------------------------
+    @property
+    def villages(self):
+        """The configured village list (:mod:`matcher.villages`), read once."""
+        if getattr(self, "_villages", None) is None:
+            from matcher.villages import VillageList
+
+            self._villages = VillageList.load(self.settings.villages_path)
+        return self._villages
+
+    @property
+    def network(self):
+        """Cooperation pairs, events and attendance (:class:`matcher.store.network.NetworkItems`)."""
+        from matcher.store.network import NetworkItems
+
+        return NetworkItems(self.store)
 
 
 @dataclass

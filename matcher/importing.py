@@ -7,10 +7,12 @@ imported (all rows, or all good rows with ``on_error="skip"``) or not at all.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import json
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +21,36 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from matcher.errors import FieldError, ImportRejected, ValidationFailed
-from matcher.records import RECORD_TYPES, Record, field_errors
+from matcher.import_preview import assign_ids, placeholder
+from matcher.records import RECORD_TYPES, Record, field_errors, is_blank
 
 OnError = Literal["abort", "skip"]
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one imported file may hold; a file over any limit is refused before its rows are read
+    into memory (an XLSX is measured from its zipped XML, a CSV from its text, streaming)."""
+
+    max_rows: int = 200_000
+    max_columns: int = 200
+    max_cells: int = 10_000_000
+    max_cell_chars: int = 20_000
+    max_json_depth: int = 8
+    max_unpacked_bytes: int = 200 * 1024 * 1024  # an XLSX's XML, unzipped
+    max_errors: int = 200  # row errors listed in a report or a refusal (the count is always given)
+
+
+DEFAULT_LIMITS = ImportLimits()
+
+
+def _too_large(what: str, limit: int) -> ValidationFailed:
+    return ValidationFailed([FieldError(
+        None, f"文件过大：{what}超过上限 {limit:,} / file too large: more {_EN[what]} than the limit of {limit:,}")])
+
+
+_EN = {"行数": "rows", "列数": "columns", "单元格数": "cells", "单元格长度": "characters in one cell",
+       "解压后大小（字节）": "unpacked bytes", "嵌套层数": "levels of nesting"}
 
 # Chinese (and common variant) column headers accepted for each kind's fields.
 _COMMON = {
@@ -129,10 +158,118 @@ def decode_text(raw: bytes) -> str:
         ) from None
 
 
-def read_rows(path: Path | str, fmt: str | None = None, data: bytes | None = None) -> tuple[list[Any], Iterator[tuple[int, dict]]]:
+def json_depth(value: Any, limit: int) -> int:
+    """Nesting depth of a parsed JSON value, counted up to ``limit + 1`` (no deeper)."""
+    if limit < 0 or not isinstance(value, dict | list):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((json_depth(v, limit - 1) for v in items), default=0)
+
+
+def check_json_nesting(text: str | bytes, limit: int) -> None:
+    """Refuse JSON nested deeper than ``limit`` before parsing it (a deep enough document makes the
+    parser itself fail). Counts brackets outside strings; linear, no allocation."""
+    depth = 0
+    in_str = esc = False
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    for b in data:
+        if in_str:
+            if esc:
+                esc = False
+            elif b == 0x5C:
+                esc = True
+            elif b == 0x22:
+                in_str = False
+        elif b == 0x22:
+            in_str = True
+        elif b in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                raise _too_large("嵌套层数", limit)
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+
+
+def cell_position(ref: str) -> tuple[int, int]:
+    """``"ALL50000"`` -> (column 1000, row 50000); (0, 0) for what is not a cell reference."""
+    col = i = 0
+    while i < len(ref) and "A" <= ref[i] <= "Z":
+        col = col * 26 + (ord(ref[i]) - 64)
+        i += 1
+    row = ref[i:]
+    return col, int(row) if row.isdigit() else 0
+
+
+def check_xlsx_size(raw: bytes, limits: ImportLimits) -> None:
+    """Measure an XLSX before a spreadsheet library reads it: the unzipped size, and in every sheet
+    the rows and the furthest column actually used (a single cell at column ALL50000 would make a
+    reader pad every row to 50,000 cells). Streams the sheet XML; nothing is kept."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        return  # not a workbook: the reader reports it
+    with zf:
+        infos = zf.infolist()
+        if sum(i.file_size for i in infos) > limits.max_unpacked_bytes:
+            raise _too_large("解压后大小（字节）", limits.max_unpacked_bytes)
+        for info in infos:
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            # rows and columns as the references say (a reader pads up to the furthest one), not as
+            # counted: one <row r="1000000"> is a million rows to a reader
+            rows = max_col = count = 0
+            try:
+                with zf.open(info) as fh:
+                    for _event, elem in iterparse(fh, events=("start",)):
+                        tag = elem.tag.rsplit("}", 1)[-1]
+                        if tag == "row":
+                            count += 1
+                            r = elem.get("r")
+                            rows = max(rows, int(r) if r and r.isdigit() else count)
+                        elif tag == "c":
+                            col, row = cell_position(elem.get("r") or "")
+                            max_col, rows = max(max_col, col), max(rows, row)
+                        else:
+                            continue
+                        elem.clear()
+                        if rows > limits.max_rows + 1:  # + the header row
+                            raise _too_large("行数", limits.max_rows)
+                        if max_col > limits.max_columns:
+                            raise _too_large("列数", limits.max_columns)
+                        if rows * max_col > limits.max_cells:
+                            raise _too_large("单元格数", limits.max_cells)
+            except (ParseError, zipfile.BadZipFile, EOFError):
+                return  # broken: the reader reports it
+
+
+def check_csv_size(text: str, limits: ImportLimits) -> None:
+    """Rows, columns and cell length of a CSV, streamed with the csv module before pandas reads it.
+    (The csv module's own field limit, 128 KiB by default, stops a giant cell before it is built.)"""
+    try:
+        width = 0
+        for n, row in enumerate(csv.reader(io.StringIO(text))):
+            if n == 0:
+                width = len(row)
+            if len(row) > limits.max_columns:
+                raise _too_large("列数", limits.max_columns)
+            if n > limits.max_rows:
+                raise _too_large("行数", limits.max_rows)
+            if n * max(width, 1) > limits.max_cells:
+                raise _too_large("单元格数", limits.max_cells)
+            if any(len(cell) > limits.max_cell_chars for cell in row):
+                raise _too_large("单元格长度", limits.max_cell_chars)
+    except csv.Error:
+        raise _too_large("单元格长度", limits.max_cell_chars) from None
+
+
+def read_rows(path: Path | str, fmt: str | None = None, data: bytes | None = None,
+              limits: ImportLimits = DEFAULT_LIMITS) -> tuple[list[Any], Iterator[tuple[int, dict]]]:
     """Read a CSV/XLSX/JSONL file into (headers, iterator of (row number, raw row)).
 
-    Row numbers are what the user sees: the spreadsheet row (header is row 1) or the JSONL line."""
+    Row numbers are what the user sees: the spreadsheet row (header is row 1) or the JSONL line.
+    A file over ``limits`` is refused (:class:`ValidationFailed`) before its rows are read."""
     import pandas as pd
 
     path = Path(path)
@@ -145,24 +282,38 @@ def read_rows(path: Path | str, fmt: str | None = None, data: bytes | None = Non
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
+            if len(rows) >= limits.max_rows:
+                raise _too_large("行数", limits.max_rows)
             try:
+                check_json_nesting(line, limits.max_json_depth)
                 obj = json.loads(line)
+            except ValidationFailed:
+                rows.append((n, {"__error__": f"JSON 嵌套超过 {limits.max_json_depth} 层 / JSON nested deeper than "
+                                              f"{limits.max_json_depth} levels"}))
+                continue
             except json.JSONDecodeError as e:
                 rows.append((n, {"__error__": f"JSON 格式错误：{e.msg} / malformed JSON: {e.msg}"}))
                 continue
             if not isinstance(obj, dict):
                 rows.append((n, {"__error__": "每行应为一个 JSON 对象 / each line must be a JSON object"}))
                 continue
+            if len(obj) > limits.max_columns:
+                raise _too_large("列数", limits.max_columns)
             headers.update(dict.fromkeys(obj))
+            if len(headers) > limits.max_columns:
+                raise _too_large("列数", limits.max_columns)
             rows.append((n, obj))
         return list(headers), iter(rows)
     if fmt == "csv":
         text = decode_text(raw)
+        check_csv_size(text, limits)
         try:
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
             raise ValidationFailed([FieldError(None, f"CSV 文件无法解析 / CSV cannot be parsed: {e}")]) from None
     elif fmt in ("xlsx", "xlsm", "xls"):
+        if fmt != "xls":
+            check_xlsx_size(raw, limits)
         try:
             df = pd.read_excel(io.BytesIO(raw), dtype=object, engine="openpyxl" if fmt != "xls" else None)
         except Exception as e:  # broken workbooks raise many different types
@@ -214,8 +365,11 @@ def parse_records(
             out.errors.append(FieldError(None, raw["__error__"], row=n))
             out.rejected += 1
             continue
+        values = {mapping[k]: v for k, v in raw.items() if k in mapping}
+        if is_blank(values.get("id")):  # ids are optional: found by natural key or generated (import_preview)
+            values["id"] = placeholder(n)
         try:
-            out.records.append(model.model_validate({mapping[k]: v for k, v in raw.items() if k in mapping}))
+            out.records.append(model.model_validate(values))
             out.row_numbers.append(n)
         except ValidationError as e:
             out.errors.extend(field_errors(e, row=n))
@@ -243,38 +397,50 @@ class ImportReport:
         )
 
 
-def import_file(
-    store,
-    kind: str,
-    path: Path | str,
-    *,
-    on_error: OnError = "abort",
-    fmt: str | None = None,
-    data: bytes | None = None,
-    show_progress: bool = False,
-    write: Callable[[list[Record]], Any] | None = None,
-    authorize: Callable[[list[dict[str, Any]]], list[FieldError | None]] | None = None,
-) -> ImportReport:
-    """Validate a whole file, then write it in one transaction.
-
-    ``on_error="abort"`` (default) writes nothing when any row is bad and raises
-    :class:`ImportRejected` listing every bad row; ``"skip"`` writes the good rows and reports the
-    bad ones. ``write`` replaces the plain store upsert (the engine passes one that also keeps the
-    index in step). ``authorize`` gets the valid records (as dicts) and returns, for each, None or
-    the error saying why this account may not write it: those rows are rejected like invalid ones."""
+def parse_file(kind: str, path: Path | str, *, fmt: str | None = None, data: bytes | None = None,
+               limits: ImportLimits = DEFAULT_LIMITS, show_progress: bool = False) -> ParsedFile:
+    """Read and validate a whole file (no store access: run it outside any write lock)."""
     from tqdm import tqdm
 
     if kind not in RECORD_TYPES:
         raise ValidationFailed([FieldError("kind", f"未知的记录类型 {kind} / unknown record kind {kind}")])
-    headers, rows = read_rows(path, fmt=fmt, data=data)
+    headers, rows = read_rows(path, fmt=fmt, data=data, limits=limits)
     with tqdm(desc=f"校验 / validating {kind}", unit="行", disable=not show_progress, leave=False) as bar:
-        parsed = parse_records(kind, headers, rows, progress=bar.update)
-    if authorize is not None and parsed.records:
-        refusals = authorize([r.to_dict() for r in parsed.records])
+        return parse_records(kind, headers, rows, progress=bar.update)
+
+
+def bounded_errors(errors: list[FieldError], limit: int) -> list[FieldError]:
+    """At most ``limit`` errors, then one line saying how many more there were."""
+    if len(errors) <= limit:
+        return errors
+    more = len(errors) - limit
+    return [*errors[:limit], FieldError(None, f"另有 {more} 个错误未列出 / {more} more errors not listed")]
+
+
+def write_parsed(
+    store,
+    kind: str,
+    parsed: ParsedFile,
+    *,
+    on_error: OnError = "abort",
+    write: Callable[[list[Record]], Any] | None = None,
+    authorize: Callable[[list[dict[str, Any]]], list[FieldError | None]] | None = None,
+    max_errors: int = DEFAULT_LIMITS.max_errors,
+) -> ImportReport:
+    """Authorise and write the parsed records in one transaction (see :func:`import_file`).
+    ``authorize`` may complete the dicts it is given (a binding decides a field): what it leaves
+    in them is what is written."""
+    if parsed.records:
+        # id-less rows get their stored id by natural key (ID number, credit code) or a new one
+        refusals = assign_ids(store, kind, parsed.records, parsed.row_numbers)
+        dicts = [r.to_dict() for r in parsed.records]
+        if authorize is not None:
+            refusals = [a or b for a, b in zip(refusals, authorize(dicts), strict=True)]
+        model = RECORD_TYPES[kind]
         kept, kept_rows = [], []
-        for rec, n, why in zip(parsed.records, parsed.row_numbers, refusals, strict=True):
+        for rec, d, n, why in zip(parsed.records, dicts, parsed.row_numbers, refusals, strict=True):
             if why is None:
-                kept.append(rec)
+                kept.append(rec if d == rec.to_dict() else model.model_validate(d))
                 kept_rows.append(n)
             else:
                 parsed.errors.append(dataclasses.replace(why, row=n))
@@ -283,7 +449,7 @@ def import_file(
         parsed.errors.sort(key=lambda e: e.row or 0)
     if parsed.errors and on_error == "abort":
         raise ImportRejected(
-            parsed.errors,
+            bounded_errors(parsed.errors, max_errors),
             message=(
                 f"{parsed.rejected} 行有错误，整个文件未导入（可用 --on-error skip 只导入正确的行）/ "
                 f"{parsed.rejected} bad rows: nothing was imported (use --on-error skip to keep the good rows)"
@@ -297,7 +463,33 @@ def import_file(
         updated=result.updated,
         unchanged=result.unchanged,
         rejected=parsed.rejected,
-        errors=parsed.errors,
-        ignored_columns=parsed.ignored_columns,
+        errors=bounded_errors(parsed.errors, max_errors),
+        ignored_columns=parsed.ignored_columns[:max_errors],
         ids=result.ids,
     )
+
+
+def import_file(
+    store,
+    kind: str,
+    path: Path | str,
+    *,
+    on_error: OnError = "abort",
+    fmt: str | None = None,
+    data: bytes | None = None,
+    show_progress: bool = False,
+    write: Callable[[list[Record]], Any] | None = None,
+    authorize: Callable[[list[dict[str, Any]]], list[FieldError | None]] | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
+) -> ImportReport:
+    """Validate a whole file, then write it in one transaction.
+
+    ``on_error="abort"`` (default) writes nothing when any row is bad and raises
+    :class:`ImportRejected` listing every bad row; ``"skip"`` writes the good rows and reports the
+    bad ones. ``write`` replaces the plain store upsert (the engine passes one that also keeps the
+    index in step). ``authorize`` gets the valid records (as dicts) and returns, for each, None or
+    the error saying why this account may not write it: those rows are rejected like invalid ones.
+    A file over ``limits`` is refused whole; at most ``limits.max_errors`` errors are listed."""
+    parsed = parse_file(kind, path, fmt=fmt, data=data, limits=limits, show_progress=show_progress)
+    return write_parsed(store, kind, parsed, on_error=on_error, write=write, authorize=authorize,
+                        max_errors=limits.max_errors)

@@ -44,7 +44,7 @@ def mask_id_number(id_number: str | None) -> str | None:
 
 def job_summary(job: dict[str, Any]) -> dict[str, Any]:
     keys = ("title", "employer_name", "wage_min", "wage_max", "employment_type", "address", "region_code",
-            "headcount", "expires_at", "occupation_code")
+            "headcount", "expires_at", "occupation_code", "lat", "lng")  # a job's place is public: the console draws it
     return {k: job.get(k) for k in keys}
 
 

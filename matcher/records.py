@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -243,6 +244,54 @@ def _opt_id(value: Any) -> Any:
     return _id(value)
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_ALIASES = {
+    **{d: d for d in _WEEKDAYS},
+    **dict(zip(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), _WEEKDAYS, strict=True)),
+    **{f"{p}{c}": d for p in ("周", "星期", "礼拜") for c, d in zip("一二三四五六日", _WEEKDAYS, strict=True)},
+    "周天": "sun", "星期天": "sun", "礼拜天": "sun",
+}
+
+
+def parse_available_days(value: Any) -> list[str]:
+    """Gig availability: weekday names (``mon``..``sun``, 周一..周日) or dates, canonical and unique;
+    ``每天``/``daily`` means every weekday."""
+    out: list[str] = []
+    for item in _list(value):
+        text = item.strip().lower()
+        if text in ("每天", "天天", "daily", "everyday", "all"):
+            days = list(_WEEKDAYS)
+        elif text in _WEEKDAY_ALIASES:
+            days = [_WEEKDAY_ALIASES[text]]
+        else:
+            try:
+                days = [parse_date(item).isoformat()]
+            except ValueError:
+                raise ValueError(f"可工作日应为 周一..周日、mon..sun 或日期：{item} / available_days must be weekdays "
+                                 f"(mon..sun) or dates: {item}") from None
+        out.extend(d for d in days if d not in out)
+    return out
+
+
+def available_on(days: list[str] | None, day: date) -> bool | None:
+    """Is a person with these ``available_days`` free on ``day``? None when they gave none."""
+    if not days:
+        return None
+    return day.isoformat() in days or _WEEKDAYS[day.weekday()] in days
+
+
+def parse_shift_time(value: Any) -> str | None:
+    """A clock time as ``HH:MM`` (``8:00``, ``08:00:00``, ``8点``, ``8点30``)."""
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    m = re.fullmatch(r"(\d{1,2})(?::|点|时)(\d{1,2})?(?::\d{2})?分?", text) or re.fullmatch(r"(\d{1,2})()", text)
+    if not m or int(m[1]) > 24 or int(m[2] or 0) > 59 or (int(m[1]) == 24 and int(m[2] or 0)):
+        raise ValueError(f"时间应为 HH:MM（如 08:00）：{text} / time must be HH:MM (e.g. 08:00): {text}")
+    return f"{int(m[1]):02d}:{int(m[2] or 0):02d}"
+
+
 Text = Annotated[str | None, BeforeValidator(_text)]
 TextList = Annotated[list[str], BeforeValidator(_list)]
 Bool = Annotated[bool | None, BeforeValidator(parse_bool)]
@@ -251,6 +300,7 @@ RegionCode = Annotated[str | None, BeforeValidator(normalize_region_code)]
 RecordId = Annotated[str, BeforeValidator(_id)]
 RefId = Annotated[str | None, BeforeValidator(_opt_id)]
 Num = Annotated[float | None, BeforeValidator(_blank_to_none)]
+ShiftTime = Annotated[str | None, BeforeValidator(parse_shift_time)]
 Int = Annotated[int | None, BeforeValidator(lambda v: None if is_blank(v) else (int(v) if isinstance(v, float) and v.is_integer() else v))]
 
 
@@ -323,6 +373,12 @@ class Job(Record):
     age_max: Int = Field(default=None, ge=16, le=80)
     licenses_required: TextList = Field(default_factory=list)
     public_welfare: Bool = False
+    # Gig postings (零工): one dated shift; the posting closes when its day is over (expires_at).
+    shift_date: Day = None
+    shift_start: ShiftTime = None
+    shift_end: ShiftTime = None
+    pay_per_day: Num = Field(default=None, ge=0, le=100_000)
+    pay_per_hour: Num = Field(default=None, ge=0, le=10_000)
 
     @field_validator("occupation_code")
     @classmethod
@@ -341,6 +397,16 @@ class Job(Record):
             raise ValueError("截止日期不能早于发布日期 / expires_at must not be before posted_at")
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
             raise ValueError("最小年龄不能大于最大年龄 / age_min must not exceed age_max")
+        if (self.shift_start or self.shift_end) and not self.shift_date:
+            raise ValueError("填写了上下班时间须同时填写 shift_date / shift_start/shift_end need a shift_date")
+        if self.shift_start and self.shift_end and self.shift_end <= self.shift_start:
+            raise ValueError("下班时间应晚于上班时间 / shift_end must be after shift_start")
+        if self.shift_date is not None:
+            # a shift is over when its day is: the posting is not offered after it
+            if self.expires_at is None or self.expires_at > self.shift_date:
+                self.expires_at = self.shift_date
+            if self.posted_at is not None and self.posted_at > self.shift_date:
+                raise ValueError("发布日期不能晚于用工日期 / posted_at must not be after shift_date")
         return self
 
 
@@ -381,6 +447,8 @@ class Seeker(Record):
     # Extensions beyond the contract.
     travel_mode: Annotated[TravelMode | None, BeforeValidator(_enum(TravelMode))] = None
     hard_distance_limit: Bool = False
+    # Days a person can take gig work (零工): weekdays (mon..sun, 周一..周日) and/or dates (2026-12-03).
+    available_days: Annotated[list[str], BeforeValidator(parse_available_days)] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_identity(self):
@@ -436,7 +504,8 @@ class Station(Record):
     # Per-station circle bounds (DESIGN.md: both bounds configurable per station).
     urban_circle_minutes: Num = Field(default=None, gt=0, le=600)
     rural_circle_km: Num = Field(default=None, gt=0, le=500)
-
+    # 示范站 (2–3 demonstration stations per county, counted in statistics).
+    demonstration: Bool = False
 
 
 class Referral(Record):
@@ -453,10 +522,101 @@ class Referral(Record):
     notes: Text = Field(default=None, max_length=2_000)
     # the seeker agreed that this job's employer may see their contact details (ID number, phone, address)
     consent: Bool = False
+    # the job's employer when the referral was made (set by the server; the referral and its consent
+    # stay with that employer even if the job is later given to another)
+    employer_id: RefId = None
     referred_at: Day = None
     interview_at: Day = None
     decided_at: Day = None
 
+
+# --- network records (DESIGN.md section 8): kept in their own table, not indexed for matching -----
+
+COOPERATION_KINDS = ("labour_export", "urban_rural", "station_pair", "other")
+_COOPERATION_ZH = {"劳务协作": "labour_export", "劳务输出": "labour_export", "城乡协作": "urban_rural",
+                   "城乡": "urban_rural", "站点结对": "station_pair", "结对": "station_pair", "其他": "other"}
+EVENT_KINDS = ("job_fair", "targeted", "internship")
+_EVENT_ZH = {"招聘会": "job_fair", "专场": "targeted", "专场招聘": "targeted", "见习": "internship",
+             "就业见习": "internship"}
+
+
+def _choice(allowed: tuple[str, ...], aliases: dict[str, str], default: str):
+    def parse(value: Any) -> str:
+        if is_blank(value):
+            return default
+        text = str(value).strip()
+        out = aliases.get(text, text.lower())
+        if out not in allowed:
+            raise ValueError(f"取值无效：{text}，可选值：{'、'.join(allowed)} / invalid value {text!r}; "
+                             f"allowed: {', '.join(allowed)}")
+        return out
+    return parse
+
+
+class Cooperation(Record):
+    """对口协作: a pair of regions (or stations) whose jobs reach each other's seekers."""
+
+    record_kind: ClassVar[str] = "cooperation"
+
+    from_region: RegionCode = None
+    to_region: RegionCode = None
+    kind: Annotated[str, BeforeValidator(_choice(COOPERATION_KINDS, _COOPERATION_ZH, "labour_export"))] = "labour_export"
+    from_station_id: RefId = None
+    to_station_id: RefId = None
+    active_from: Day = None
+    active_to: Day = None
+    note: Text = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _check_pair(self):
+        if not (self.from_region or self.from_station_id) or not (self.to_region or self.to_station_id):
+            raise ValueError("协作双方均须填写区划代码或服务站 / both sides need a region_code or a station")
+        if self.from_region and self.to_region and (
+                self.from_region.startswith(self.to_region) or self.to_region.startswith(self.from_region)):
+            raise ValueError("协作双方的区域不能相互包含 / the two regions must not contain each other")
+        if self.active_from and self.active_to and self.active_to < self.active_from:
+            raise ValueError("结束日期不能早于开始日期 / active_to must not be before active_from")
+        return self
+
+    def active_on(self, day: date) -> bool:
+        return (self.active_from is None or self.active_from <= day) and (self.active_to is None or day <= self.active_to)
+
+
+class Event(Record):
+    """招聘活动 / 就业见习: a job fair or a targeted event at a station on one day."""
+
+    record_kind: ClassVar[str] = "event"
+
+    title: Annotated[str, BeforeValidator(_required_text)] = Field(max_length=200)
+    station_id: RecordId
+    date: Annotated[date, BeforeValidator(parse_date)]
+    kind: Annotated[str, BeforeValidator(_choice(EVENT_KINDS, _EVENT_ZH, "job_fair"))] = "job_fair"
+    place: Text = Field(default=None, max_length=200)
+    employer_ids: TextList = Field(default_factory=list)
+    job_ids: TextList = Field(default_factory=list)
+    target_groups: Annotated[list[PriorityGroup], BeforeValidator(_enum_list(PriorityGroup))] = Field(
+        default_factory=list)
+
+
+class Attendance(Record):
+    """Who came to an event and what came of it (``id`` = ``<event_id>:<seeker_id>``)."""
+
+    record_kind: ClassVar[str] = "attendance"
+
+    id: str = Field(max_length=200)
+    event_id: RecordId
+    seeker_id: RecordId
+    attended: Bool = False
+    outcome: Annotated[str | None, BeforeValidator(
+        lambda v: None if is_blank(v) else _choice(ATTENDANCE_OUTCOMES, _OUTCOME_ZH, "none")(v))] = None
+    job_id: RefId = None
+    note: Text = Field(default=None, max_length=500)
+
+
+ATTENDANCE_OUTCOMES = ("none", "interview", "offer", "hired")
+_OUTCOME_ZH = {"无": "none", "面试": "interview", "意向": "offer", "录用": "hired", "已录用": "hired"}
+
+NETWORK_TYPES: dict[str, type[Record]] = {"cooperation": Cooperation, "event": Event, "attendance": Attendance}
 
 RECORD_TYPES: dict[str, type[Record]] = {
     "job": Job,
@@ -542,3 +702,13 @@ def field_errors(exc: ValidationError, row: int | None = None, personal: bool | 
         msg = redact_personal(msg)
         out.append(FieldError(field=field, message=msg, row=row, value=shown))
     return out
+
+
+def validate_record(model: type[Record], data: Any, row: int | None = None) -> Record:
+    """``model.model_validate(data)``, failing with bilingual :class:`ValidationFailed` errors."""
+    from matcher.errors import ValidationFailed
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ValidationFailed(field_errors(e, row=row)) from None

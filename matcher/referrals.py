@@ -108,6 +108,13 @@ def hire_effects(seeker: dict[str, Any] | None, job: dict[str, Any] | None) -> t
     return new_seeker, new_job
 
 
+def sync_consent(store, referral: dict[str, Any], *, by: str) -> None:
+    """Make the consent facts say what a referral written whole says (idempotent)."""
+    with store.transaction() as conn:
+        wants = bool(referral.get("consent") and referral.get("status") != RS.withdrawn)
+        record_consent(store, referral, "give" if wants else "revoke", by, conn)
+
+
 # -- store reads and writes ---------------------------------------------------------------------
 _fallback_lock = threading.RLock()
 
@@ -118,14 +125,29 @@ def _engine_lock(engine) -> Iterator[None]:
         yield
 
 
-def _read(conn, kind: str, record_id: str) -> dict[str, Any] | None:
-    from sqlalchemy import select
+def consent_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> str | None:
+    """What a referral's write does to the seeker's consent: ``"give"``, ``"revoke"`` or None. Pure.
 
-    from matcher.store.schema import TABLES
+    Consent is in force while the referral says so and is not withdrawn."""
+    was = bool(before and before.get("consent") and before.get("status") != RS.withdrawn)
+    now = bool(after.get("consent") and after.get("status") != RS.withdrawn)
+    if now and not was:
+        return "give"
+    if was and not now:
+        return "revoke"
+    return None
 
-    table = TABLES[kind]
-    row = conn.execute(select(table.c.data).where(table.c.id == record_id, table.c.deleted.is_(False))).first()
-    return None if row is None else dict(row.data)
+
+def record_consent(store, referral: dict[str, Any], change: str | None, by: str, conn) -> None:
+    """Keep the consent facts in step with a referral write (inside its transaction): consent is
+    given to the employer the referral was made to, for that referral, by the account recording it."""
+    from datetime import UTC, datetime
+
+    if change == "give" and referral.get("employer_id"):
+        store.access.give_consent(seeker_id=referral["seeker_id"], employer_id=referral["employer_id"],
+                                  referral_id=referral["id"], by=by, at=datetime.now(UTC), conn=conn)
+    elif change == "revoke":
+        store.access.revoke_consent(referral["id"], by=by, at=datetime.now(UTC), conn=conn)
 
 
 def _not_found(kind: str, record_id: str, field: str) -> NotFoundError:
@@ -136,11 +158,12 @@ def _not_found(kind: str, record_id: str, field: str) -> NotFoundError:
 
 def create_referral(engine, *, seeker_id: str, job_id: str, station_id: str | None = None,
                     notes: str | None = None, referral_id: str | None = None, consent: bool = False,
-                    today: date | None = None) -> dict[str, Any]:
+                    today: date | None = None, by: str = "system") -> dict[str, Any]:
     """Refer a stored seeker to a stored, open job (status ``recommended``, dated today).
 
-    The station defaults to the seeker's. Conflicts: the id exists, the job is not open, or the
-    seeker already has an active referral to this job."""
+    The station defaults to the seeker's; the referral is bound to the job's employer of now (it
+    and its consent stay with that employer). Conflicts: the id was ever used, the job is not open,
+    or the seeker already has an active referral to this job. ``by``: who records it (the consent)."""
     from matcher.engine import coerce_records
 
     store = engine.store
@@ -165,36 +188,47 @@ def create_referral(engine, *, seeker_id: str, job_id: str, station_id: str | No
                 field="job_id",
             )
         rid = referral_id or new_referral_id()
-        if store.get_dicts("referral", [rid]):
-            raise Conflict(f"推荐编号 {rid} 已存在 / referral {rid} already exists", field="id")
+        if store.id_states("referral", [rid]):  # live or a tombstone: an id is never reused
+            raise Conflict(f"推荐编号 {rid} 不可用 / the referral id {rid} is not available", field="id")
         record = coerce_records("referral", [{
             "id": rid, "seeker_id": seeker_id, "job_id": job_id,
             "station_id": station_id or seeker.get("station_id"),
             "status": RS.recommended.value, "notes": notes, "consent": bool(consent),
-            "referred_at": today.isoformat(),
+            "referred_at": today.isoformat(), "employer_id": job.get("employer_id"),
         }])[0]
-        store.upsert("referral", [record])
-        return record.to_dict()
+        data = record.to_dict()
+        with store.transaction() as conn:
+            store.upsert("referral", [record], conn=conn)
+            record_consent(store, data, consent_changes(None, data), by, conn)
+        return data
 
 
 def transition_referral(engine, referral_id: str, changes: dict[str, Any], *,
-                        today: date | None = None) -> dict[str, Any]:
-    """Apply a progress update; on ``hired``, update the seeker and the job in the same transaction."""
+                        today: date | None = None, by: str = "system") -> dict[str, Any]:
+    """Apply a progress update; on ``hired``, update the seeker and the job in the same transaction
+    and write the hire into the employment ledger. A change of ``consent`` (or a withdrawal) gives
+    or revokes the consent fact, recorded as ``by``."""
     from matcher.engine import coerce_records
+    from matcher.ledger import record_hire
 
     store = engine.store
     today = today or date.today()
     touched: list[str] = []
     with _engine_lock(engine):
-        with store.engine.begin() as conn:
-            current = _read(conn, "referral", referral_id)
+        with store.transaction() as conn:
+            current = store.read_live("referral", referral_id, conn)
             if current is None:
                 raise NotFoundError("referral", referral_id)
+            if not current.get("employer_id"):  # stored before referrals were bound to their employer
+                job = store.read_live("job", current["job_id"], conn)
+                current = {**current, "employer_id": job.get("employer_id") if job else None}
             updated, moved = apply_update(current, changes, today)
             writes: list[tuple[str, dict[str, Any]]] = [("referral", updated)]
             if moved and updated["status"] == RS.hired:
-                seeker, job = hire_effects(_read(conn, "seeker", current["seeker_id"]),
-                                           _read(conn, "job", current["job_id"]))
+                seeker_now = store.read_live("seeker", current["seeker_id"], conn)
+                job_now = store.read_live("job", current["job_id"], conn)
+                record_hire(store, conn, seeker_now, job_now, updated, by=by, today=today)  # the employment ledger
+                seeker, job = hire_effects(seeker_now, job_now)
                 if seeker is not None:
                     writes.append(("seeker", seeker))
                 if job is not None:
@@ -205,12 +239,13 @@ def transition_referral(engine, referral_id: str, changes: dict[str, Any], *,
                 if kind != "referral":
                     touched.append(kind)
             updated = records[0][1].to_dict()
+            record_consent(store, updated, consent_changes(current, updated), by, conn)
         for kind in touched:  # indexes follow the committed change
             engine._after_write(kind, False)
     return updated
 
 
-def withdraw_referral(engine, referral_id: str, *, today: date | None = None) -> dict[str, Any]:
+def withdraw_referral(engine, referral_id: str, *, today: date | None = None, by: str = "system") -> dict[str, Any]:
     """Withdraw an active referral (what "delete" means for a referral); a no-op when already
     withdrawn; a :class:`Conflict` when it already has an outcome."""
     store = engine.store
@@ -219,4 +254,4 @@ def withdraw_referral(engine, referral_id: str, *, today: date | None = None) ->
         raise NotFoundError("referral", referral_id)
     if current.get("status") == RS.withdrawn:
         return current
-    return transition_referral(engine, referral_id, {"status": RS.withdrawn.value}, today=today)
+    return transition_referral(engine, referral_id, {"status": RS.withdrawn.value}, today=today, by=by)

@@ -49,6 +49,28 @@ class Settings(BaseSettings):
         description="Collections up to this size use an exact FAISS index (≈1.4 ms at 20k); larger use IVF-Flat.",
     )
 
+    # Network (DESIGN.md §8): service circles for coverage, the village list, the console map.
+    coverage_walk_minutes: float = Field(
+        default=15.0, gt=0, le=120,
+        description="Urban service circle: minutes on foot to a station (「城市15分钟」). A station's own "
+        "`urban_circle_minutes` wins.")
+    coverage_walk_kmh: float = Field(default=4.5, gt=0, le=10, description="Walking speed for the urban circle, km/h.")
+    coverage_detour: float = Field(
+        default=1.3, ge=1, le=3, description="Walking route length ÷ straight line for the urban circle.")
+    coverage_rural_km: float = Field(
+        default=5.0, gt=0, le=50,
+        description="Rural service circle: straight-line km to a station (「乡村5公里」). A station's own "
+        "`rural_circle_km` wins.")
+    coverage_sites: int = Field(default=5, ge=0, le=100, description="Suggested new station sites per coverage report.")
+    villages_path: Path | None = Field(
+        default=None,
+        description="CSV/XLSX of the official 12-digit village codes (统计用区划代码; columns code, name, optional "
+        "lat, lng). Without it a 12-digit village code is rejected as unknown.")
+    map_tile_url: str | None = Field(
+        default=None,
+        description="Optional map tile URL template for the console map (e.g. an intranet server, "
+        "`https://tiles.example/{z}/{x}/{y}.png`); without it the map is drawn offline as a projected scatter.")
+
     sync_interval: float = Field(
         default=0.5, ge=0, description="Seconds between checks of the store for writes made by other processes."
     )
@@ -73,6 +95,50 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(
         default=20.0, gt=0, description="Largest request body the API accepts (imports included), in MiB."
     )
+
+    # Operations (docs/operations.md).
+    db_probe_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between checks that the database answers (`/readyz`, outage log)."
+    )
+    db_retry_after: int = Field(
+        default=5, ge=1, description="`Retry-After` seconds of a 503 answered while the database is unreachable."
+    )
+    outage_token_minutes: float = Field(
+        default=15.0, ge=0,
+        description="While the database is unreachable, a token checked against it within this many minutes is "
+        "still accepted for what can be served from memory; 0 refuses every token during an outage.",
+    )
+    log_format: str = Field(default="text", pattern="^(text|json)$",
+                            description="`matcher serve` logs as `text` or as one JSON object a line (`json`).")
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Folder for prometheus-client's multiprocess files, shared by the `matcher serve` workers "
+        "of one machine so that `/metrics` reports them as one. Default: `$PROMETHEUS_MULTIPROC_DIR`, "
+        "else `<home>/metrics`.",
+    )
+
+    pg_bin_dir: Path | None = Field(
+        default=None, description="Folder of pg_dump/pg_restore for `matcher backup|restore` (default: the PATH)."
+    )
+    # Imports: a file over any of these is refused before its rows are read (docs/api.md).
+    import_max_rows: int = Field(default=200_000, ge=1, description="Most data rows in one imported file.")
+    import_max_columns: int = Field(default=200, ge=1, description="Most columns in one imported file.")
+    import_max_cells: int = Field(default=10_000_000, ge=1, description="Most cells (rows × columns) in one file.")
+    import_max_errors: int = Field(default=200, ge=1, description="Most row errors listed in an import's answer.")
+
+    # Per-account rate limits of the API (a token bucket per account, per process): 429 + Retry-After.
+    rate_limit_per_minute: float = Field(
+        default=6000, ge=0, description="Requests per minute one account may make (0: no limit); a station's "
+        "console makes a few per action.")
+    rate_limit_burst: int = Field(default=600, ge=1, description="Requests one account may make at once.")
+    candidate_queries_per_hour: float = Field(
+        default=300, ge=0, description="Candidate searches per hour one employer account may make (0: no limit).")
+
+    def import_limits(self):
+        from matcher.importing import ImportLimits
+
+        return ImportLimits(max_rows=self.import_max_rows, max_columns=self.import_max_columns,
+                            max_cells=self.import_max_cells, max_errors=self.import_max_errors)
 
     @property
     def resolved_database_url(self) -> str:

@@ -31,7 +31,7 @@ from matcher.vocab import (
     SeekerStatus,
 )
 
-SECTIONS = ("status", "priority_group", "occupation", "wage_band", "region", "station")
+SECTIONS = ("status", "priority_group", "occupation", "wage_band", "region", "station", "network")
 
 WAGE_BANDS: tuple[tuple[str, str, float | None, float | None], ...] = (
     ("lt_3000", "3000元以下 / under 3000", None, 3000),
@@ -350,5 +350,13 @@ def region_stats(engine, region_code: str | None = None, *, sections: Iterable[s
         place = ctx.gazetteer.get(code)
         return place.name if place is not None else None
 
-    return compute_stats(prefix, seekers, jobs, referrals, stations, employers=employers, sections=sections,
-                         taxonomy=ctx.taxonomy, region_names=names, top=top)
+    out = compute_stats(prefix, seekers, jobs, referrals, stations, employers=employers, sections=sections,
+                        taxonomy=ctx.taxonomy, region_names=names, top=top)
+    if "network" in out["sections"]:  # DESIGN.md §8: demonstration stations, placements per cooperation pair
+        from matcher.cooperation import pair_stats
+        from matcher.coverage import demonstration_by_county
+
+        out["totals"]["demonstration_stations"] = sum(bool(s.get("demonstration")) for s in stations)
+        out["demonstration_by_county"] = demonstration_by_county(stations, ctx.gazetteer)
+        out["cooperation"] = pair_stats(engine, prefix or None)
+    return out

@@ -84,6 +84,12 @@ def reset_postgres(url: str) -> None:
         eng.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres_reset():
+    """:func:`reset_postgres`, for test modules (``from conftest import`` is ambiguous here)."""
+    return reset_postgres
+
+
 @pytest.fixture
 def store(database_url):
     from matcher.store import Store

@@ -14,9 +14,10 @@ which adds ``GET /console`` (the page) and ``/console/static/...`` (its script a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
@@ -40,10 +41,22 @@ _PAGE_HEADERS = {
 router = APIRouter(include_in_schema=False)
 
 
+def page_headers(tile_url: str | None) -> dict[str, str]:
+    """The page's headers; an operator's map tile server (``MATCHER_MAP_TILE_URL``) is the one other
+    origin images may come from."""
+    m = re.match(r"^(https?://[^/{}]+)", tile_url or "")
+    if not m:
+        return _PAGE_HEADERS
+    csp = CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {m.group(1)}")
+    return {**_PAGE_HEADERS, "Content-Security-Policy": csp}
+
+
 @router.get("/console")
-def console_page() -> FileResponse:
+def console_page(request: Request) -> FileResponse:
     """The console page (its assets are relative to ``/console``)."""
-    return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
+    settings = getattr(request.app.state, "settings", None)
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8",
+                        headers=page_headers(getattr(settings, "map_tile_url", None)))
 
 
 @router.get("/console/")

@@ -18,11 +18,24 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import ApiError, EngineDep, PageDep, writing
-from api.guard import PrincipalDep, check_write, import_refusals, list_where, present_seekers, readable
+from api.guard import (
+    PrincipalDep,
+    check_write,
+    id_unavailable,
+    import_refusals,
+    list_where,
+    owned_old,
+    present_referrals,
+    present_seekers,
+    readable,
+)
 from api.schemas import CREATE_MODELS, ID_PREFIX, PUBLIC_MODELS, RESOURCES, ImportReport, Page, errors
 from matcher.access import WRITE, Principal, require
 from matcher.engine import MatchEngine, coerce_records
-from matcher.errors import Conflict, FieldError, ValidationFailed
+from matcher.errors import Conflict, FieldError, NotFoundError, ValidationFailed
+from matcher.importing import check_json_nesting, parse_file, write_parsed
+
+MAX_BODY_DEPTH = 10  # a JSON list of records nests 3 deep; a record's own lists one more
 
 FORMATS = ("csv", "xlsx", "jsonl")
 _CONTENT_TYPES = {
@@ -111,6 +124,7 @@ async def read_upload(request: Request, fmt: str | None) -> tuple[str, bytes, st
             fmt = _SUFFIXES.get(filename.rsplit(".", 1)[1].lower())
     elif base == "application/json":
         try:
+            check_json_nesting(body, MAX_BODY_DEPTH)
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise bad_request(f"请求体不是有效的 JSON / malformed JSON body: {e}") from None
@@ -146,6 +160,7 @@ def record_router(
     filters: Callable[..., dict[str, Any]],
     summary_zh: str,
     before_write: Check | None = None,
+    after_write: Callable[[MatchEngine, Principal, list[dict[str, Any]]], None] | None = None,
     include: frozenset[str] = frozenset({"list", "get", "create", "replace", "patch", "delete", "import"}),
     personal: bool = False,
 ) -> APIRouter:
@@ -162,6 +177,8 @@ def record_router(
     Filters = Annotated[dict[str, Any], Depends(filters)]
 
     def shown(engine: MatchEngine, p: Principal, request: Request, data: list[dict[str, Any]], action: str):
+        if kind == "referral":
+            return present_referrals(p, data)
         return present_seekers(engine, p, request, data, action) if personal else data
 
     def write(engine: MatchEngine, p: Principal, data: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
@@ -175,6 +192,8 @@ def record_router(
         if before_write is not None:
             before_write(engine, valid)
         engine.upsert(kind, [rec])
+        if after_write is not None:
+            after_write(engine, p, [valid])
         return valid
 
     if "list" in include:
@@ -217,10 +236,24 @@ def record_router(
             if mode not in ("abort", "skip"):
                 raise ValidationFailed([FieldError("on_error", "应为 abort 或 skip / must be abort or skip", value=mode)])
 
+            limits = engine.settings.import_limits()
+            # read and validate outside the write lock: a large file does not hold up other writes
+            parsed = await run_in_threadpool(parse_file, kind, f"upload.{fmt}", fmt=fmt, data=data, limits=limits)
+
             def run():
+                written: list[dict[str, Any]] = []
+
+                def upsert(records):
+                    written.extend(r.to_dict() for r in records)
+                    return engine.upsert(kind, records)
+
                 with writing(engine):
-                    return engine.import_file(kind, f"upload.{fmt}", on_error=mode, fmt=fmt, data=data,
-                                              authorize=lambda recs: import_refusals(engine, p, kind, recs))
+                    report = write_parsed(engine.store, kind, parsed, on_error=mode, write=upsert,
+                                          authorize=lambda recs: import_refusals(engine, p, kind, recs),
+                                          max_errors=limits.max_errors)
+                    if after_write is not None:
+                        after_write(engine, p, written)
+                return report
 
             report = await run_in_threadpool(run)
             return JSONResponse(import_report(report))
@@ -240,8 +273,8 @@ def record_router(
             data = body.to_dict()
             data["id"] = data.get("id") or new_id(kind)
             with writing(engine):
-                if engine.store.get_dicts(kind, [data["id"]]):
-                    raise Conflict(f"编号 {data['id']} 已被占用 / the id {data['id']} is taken", field="id")
+                if engine.store.id_states(kind, [data["id"]]):  # in use or used before, by anyone
+                    raise id_unavailable()
                 out = write(engine, p, data, None)
             return JSONResponse(out, status_code=201)
 
@@ -254,7 +287,11 @@ def record_router(
             _check_path_id(data.get("id"), id)
             data["id"] = id
             with writing(engine):
-                out = write(engine, p, data, engine.store.get_dicts(kind, [id]).get(id))
+                try:
+                    old = owned_old(engine, p, kind, id)
+                except Conflict:  # another's record or a deleted one: the answer of a record it cannot see
+                    raise NotFoundError(kind, id) from None
+                out = write(engine, p, data, old)
             return JSONResponse(out)
 
     if "patch" in include:

@@ -8,6 +8,7 @@ from fastapi import Query
 
 from api.deps import RegionQuery
 from api.routes.crud import record_router
+from api.routes.registration import reject_duplicate
 
 
 def employer_filters(
@@ -17,4 +18,5 @@ def employer_filters(
     return {"region_prefix": region_code, "name_contains": q}
 
 
-router = record_router("employers", filters=employer_filters, summary_zh="用人单位")
+router = record_router("employers", filters=employer_filters, summary_zh="用人单位",
+                       before_write=reject_duplicate("employer"))

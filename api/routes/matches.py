@@ -12,8 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api import employer_view
+from api.degrade import from_memory, stale_answer
 from api.deps import EngineDep, MatchLimit
-from api.guard import PrincipalDep, consented_to, purpose, readable
+from api.guard import PrincipalDep, consented_to, purpose, readable, take_rate
 from api.schemas import JobCreate, SeekerCreate, errors
 from matcher import audit
 from matcher.access import READ, Principal, Role, require
@@ -37,21 +39,40 @@ def _candidate_scope(p: Principal) -> str | None:
     return p.region_code if p.is_staff and p.role != Role.province else None
 
 
-def _with_contacts(engine, p: Principal, request: Request, matches: list[Match]) -> list[Match]:
-    """An employer's candidates who consented to a referral to it carry their contact details."""
-    if p.role != Role.employer or not matches:
-        return matches
-    consented = consented_to(engine, p.employer_id, [m.id for m in matches])
+def _contacts(engine, p: Principal, seeker_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The contact details of the candidates whose consent to this employer is in force."""
+    consented = consented_to(engine, p.employer_id, seeker_ids)
     if not consented:
-        return matches
+        return {}
     seekers = engine.store.get_dicts("seeker", sorted(consented))
-    audit.record_reads(engine.store, p, "seeker.contact", "seeker", list(seekers.values()), purpose(request))
-    for m in matches:
-        s = seekers.get(m.id)
-        if s is not None:
-            m.summary = {**m.summary, "name": s.get("name"),
-                         "contact": {"phone": s.get("phone"), "id_number": s.get("id_number"), "address": s.get("address")}}
-    return matches
+    return {sid: {"seeker_id": sid, "name": s.get("name"), "phone": s.get("phone"), "id_number": s.get("id_number"),
+                  "address": s.get("address"), "region_code": s.get("region_code")} for sid, s in seekers.items()}
+
+
+def _candidates(engine, p: Principal, request: Request, job: str | dict[str, Any], k: int,
+                region: str | None) -> list[Match]:
+    """Candidates as ``p`` may see them. Staff: the ranking as it is. An employer: the group-blind
+    view of :mod:`api.employer_view` (its searches are rate-limited and audit-logged)."""
+    if p.role != Role.employer:
+        return engine.match_candidates(job, k=k, region_prefix=region)
+    take_rate(request, p, "candidates")
+    record = job if isinstance(job, dict) else engine.store.get_dicts("job", [job]).get(job, {})
+    audit.record_reads(engine.store, p, "candidates.query", "job",
+                       [{"id": record.get("id") or "profile", "region_code": record.get("region_code")}],
+                       purpose(request))
+    query = employer_view.blind_profile(record, snap_location=isinstance(job, dict))
+    found = engine.match_candidates(query, k=employer_view.fetch_size(k), region_prefix=region)
+    ranking = engine.ranking
+    contacts = _contacts(engine, p, [m.id for m in found])
+    shown = employer_view.employer_list(
+        found, k, key=employer_view.handle_key(engine.store), employer_id=p.employer_id,
+        locality_weight=float(getattr(ranking, "candidate_locality", 0.0)), weights=employer_view.score_weights(ranking),
+        contacts=contacts)
+    # the contact details that leave in this answer: one audit entry per seeker
+    given = [m.summary["contact"] for m in shown if m.summary.get("contact")]
+    audit.record_reads(engine.store, p, "seeker.contact", "seeker",
+                       [{"id": c["seeker_id"], "region_code": c.pop("region_code", None)} for c in given], purpose(request))
+    return shown
 
 
 @router.get("/v1/seekers/{id}/matches", response_model=list[Match], responses=errors(401, 403, 404, 422, 503),
@@ -64,9 +85,14 @@ def seeker_matches(id: str, engine: EngineDep, p: PrincipalDep, limit: MatchLimi
 
 @router.post("/v1/matches/jobs", response_model=list[Match], responses=errors(400, 401, 403, 422, 503),
              summary="为求职者档案推荐岗位（不保存）/ ranked jobs for an ad-hoc seeker profile")
-def profile_matches(body: SeekerCreate, engine: EngineDep, p: PrincipalDep, limit: MatchLimit = 20):
+def profile_matches(body: SeekerCreate, request: Request, engine: EngineDep, p: PrincipalDep,
+                    limit: MatchLimit = 20):
     require(p, "matches", READ)
-    return _answer(engine.match_jobs(_profile(body), k=limit))
+    with from_memory(request, engine) as memo:  # answered from memory while the database is down
+        found = engine.match_jobs(_profile(body), k=limit)
+    if memo["stale"]:
+        return stale_answer([m.model_dump(mode="json") for m in found])
+    return _answer(found)
 
 
 @router.get("/v1/jobs/{id}/candidates", response_model=list[Match], responses=errors(401, 403, 404, 422, 503),
@@ -74,13 +100,11 @@ def profile_matches(body: SeekerCreate, engine: EngineDep, p: PrincipalDep, limi
 def job_candidates(id: str, request: Request, engine: EngineDep, p: PrincipalDep, limit: MatchLimit = 20):
     require(p, "candidates", READ)
     readable(engine, p, "job", id)
-    found = engine.match_candidates(id, k=limit, region_prefix=_candidate_scope(p))
-    return _answer(_with_contacts(engine, p, request, found))
+    return _answer(_candidates(engine, p, request, id, limit, _candidate_scope(p)))
 
 
 @router.post("/v1/matches/candidates", response_model=list[Match], responses=errors(400, 401, 403, 422, 503),
              summary="为岗位档案推荐求职者（不保存，信息脱敏）/ ranked, masked candidates for an ad-hoc job")
 def profile_candidates(body: JobCreate, request: Request, engine: EngineDep, p: PrincipalDep, limit: MatchLimit = 20):
     require(p, "candidates", READ)
-    found = engine.match_candidates(_profile(body), k=limit, region_prefix=_candidate_scope(p))
-    return _answer(_with_contacts(engine, p, request, found))
+    return _answer(_candidates(engine, p, request, _profile(body), limit, _candidate_scope(p)))

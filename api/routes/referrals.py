@@ -12,9 +12,10 @@ from api.deps import EngineDep, IdQuery
 from api.guard import PrincipalDep, check_write, readable
 from api.routes.crud import record_router
 from api.schemas import ReferralCreate, ReferralUpdate, errors
-from matcher.errors import FieldError, NotFoundError, ValidationFailed
+from matcher.access import Principal
+from matcher.errors import NotFoundError
 from matcher.records import Referral
-from matcher.referrals import create_referral, transition_referral, withdraw_referral
+from matcher.referrals import create_referral, sync_consent, transition_referral, withdraw_referral
 from matcher.vocab import ReferralStatus
 
 
@@ -29,31 +30,31 @@ def referral_filters(
 
 
 def _references_exist(engine, data: dict[str, Any]) -> None:
-    """A referral written whole (PUT) must still point at a stored seeker and job, and may not
-    change a stored referral's status: progress goes through PATCH, which checks the workflow and
-    applies a hire to the seeker and the job."""
-    for kind, field in (("seeker", "seeker_id"), ("job", "job_id")):
-        if not engine.store.get_dicts(kind, [data[field]]):
-            err = NotFoundError(kind, data[field])
-            err.field = field
-            raise err
-    old = engine.store.get_dicts("referral", [data["id"]]).get(data["id"])
-    if old is not None and old.get("status") != data.get("status"):
-        raise ValidationFailed([FieldError(
-            "status", "推荐进展请用 PATCH /v1/referrals/{id} 记录 / record a referral's progress with PATCH "
-                      "/v1/referrals/{id}", value=data.get("status"))])
+    """A referral written whole (PUT) must still point at a stored seeker (the job, the status
+    and the employer it is bound to are checked by ``api.guard.check_write``)."""
+    if not engine.store.get_dicts("seeker", [data["seeker_id"]]):
+        err = NotFoundError("seeker", data["seeker_id"])
+        err.field = "seeker_id"
+        raise err
+
+
+def _consents_follow(engine, p: Principal, written: list[dict[str, Any]]) -> None:
+    """A referral written whole (PUT, import) gives or revokes the seeker's consent as it says."""
+    for data in written:
+        sync_consent(engine.store, data, by=p.name)
 
 
 router = record_router("referrals", filters=referral_filters, summary_zh="推荐", before_write=_references_exist,
-                       include=frozenset({"list", "get", "replace", "import"}))
+                       after_write=_consents_follow, include=frozenset({"list", "get", "replace", "import"}))
 
 
 @router.post("", status_code=201, response_model=Referral, responses=errors(404, 409, 422, 503),
              summary="推荐求职者到岗位 / refer a seeker to a job")
 def create(body: ReferralCreate, engine: EngineDep, p: PrincipalDep):
-    check_write(engine, p, "referral", {"id": body.id or "", "seeker_id": body.seeker_id, "job_id": body.job_id}, None)
+    check_write(engine, p, "referral", {"id": body.id or "", "seeker_id": body.seeker_id, "job_id": body.job_id,
+                                        "station_id": body.station_id}, None)
     rec = create_referral(engine, seeker_id=body.seeker_id, job_id=body.job_id, station_id=body.station_id,
-                          notes=body.notes, referral_id=body.id, consent=body.consent)
+                          notes=body.notes, referral_id=body.id, consent=body.consent, by=p.name)
     return JSONResponse(rec, status_code=201)
 
 
@@ -63,7 +64,7 @@ def create(body: ReferralCreate, engine: EngineDep, p: PrincipalDep):
                           "rejected | withdrawn。录用（hired）时求职者改为已就业，岗位招聘人数减一（为0时已招满）。")
 def update(id: str, body: ReferralUpdate, engine: EngineDep, p: PrincipalDep):
     check_write(engine, p, "referral", None, readable(engine, p, "referral", id))
-    rec = transition_referral(engine, id, body.model_dump(exclude_unset=True))
+    rec = transition_referral(engine, id, body.model_dump(exclude_unset=True), by=p.name)
     return JSONResponse(rec)
 
 
@@ -71,5 +72,5 @@ def update(id: str, body: ReferralUpdate, engine: EngineDep, p: PrincipalDep):
                summary="撤回推荐（记录保留）/ withdraw a referral (it is kept)")
 def withdraw(id: str, engine: EngineDep, p: PrincipalDep):
     check_write(engine, p, "referral", None, readable(engine, p, "referral", id))
-    withdraw_referral(engine, id)
+    withdraw_referral(engine, id, by=p.name)
     return Response(status_code=204)

@@ -8,6 +8,7 @@ from fastapi import Query
 
 from api.deps import IdQuery, RegionQuery
 from api.routes.crud import record_router
+from api.routes.registration import reject_duplicate
 from matcher.vocab import PriorityGroup, SeekerStatus
 
 
@@ -31,4 +32,5 @@ def seeker_filters(
     return where
 
 
-router = record_router("seekers", filters=seeker_filters, summary_zh="求职者", personal=True)
+router = record_router("seekers", filters=seeker_filters, summary_zh="求职者", personal=True,
+                       before_write=reject_duplicate("seeker"))

@@ -9,7 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +37,7 @@ from sqlalchemy.engine import Connection
 
 from matcher.errors import NotFoundError
 from matcher.records import RECORD_TYPES, Record
+from matcher.store.health import is_unavailable
 from matcher.store.schema import TABLES, counters
 
 _CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
@@ -47,6 +52,9 @@ def _no_rows(record: logging.LogRecord) -> bool:
 
 
 logging.getLogger(f"sqlalchemy.engine.Engine.{_LOGGING_NAME}").addFilter(_no_rows)
+
+_CONNECT_TIMEOUT = 3  # seconds: a stopped or unreachable PostgreSQL fails a request fast instead of hanging it
+_STALE_JOBS = 50_000  # job records kept in memory for matches answered while the database is unreachable
 
 _MIGRATION_LOCK = 0x6A6D6174  # PostgreSQL advisory lock key held while migrating ("jmat")
 
@@ -92,6 +100,14 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def id_number_key(id_number: str | None) -> str | None:
+    """What the ``seekers.id_key`` column holds: a hash of the (normalised) ID number, so a
+    duplicate can be found by ID number without a second plain copy of it in an indexed column."""
+    if not id_number:
+        return None
+    return hashlib.sha256(f"hjm-id:{id_number.strip().upper()}".encode()).hexdigest()[:32]
+
+
 def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """The indexed columns of one record, derived from its JSON."""
     if kind == "job":
@@ -115,9 +131,10 @@ def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
             "station_id": data.get("station_id"),
             "status": data.get("status", "unemployed"),
             "is_priority": bool(data.get("priority_groups")),
+            "id_key": id_number_key(data.get("id_number")),
         }
     if kind == "employer":
-        return {"name": data["name"], "region_code": data.get("region_code")}
+        return {"name": data["name"], "region_code": data.get("region_code"), "credit_code": data.get("credit_code")}
     if kind == "station":
         return {"name": data["name"], "kind": data.get("kind", "community"), "region_code": data.get("region_code")}
     if kind == "referral":
@@ -126,8 +143,19 @@ def _columns(kind: str, data: dict[str, Any]) -> dict[str, Any]:
             "job_id": data["job_id"],
             "station_id": data.get("station_id"),
             "status": data.get("status", "recommended"),
+            "employer_id": data.get("employer_id"),
         }
     raise ValueError(f"unknown record kind {kind}")
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it: it holds
+    personal data. SQLite gives its -wal and -shm files the database file's permissions."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -137,6 +165,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _made_to(refs, employer_id: str):
+    """Referrals made to an employer: bound to it when made; a referral stored without that binding
+    (written straight to the store) belongs to its job's employer."""
+    jobs_t = TABLES["job"]
+    return or_(refs.c.employer_id == employer_id,
+               and_(refs.c.employer_id.is_(None),
+                    refs.c.job_id.in_(select(jobs_t.c.id).where(jobs_t.c.employer_id == employer_id))))
 
 
 def _sqlite_pragmas_read_only(dbapi_conn, _record) -> None:
@@ -153,6 +190,21 @@ class Store:
         self.engine = engine
         self.read_only = False
         self._stmts: dict[str, Any] = {}
+        # for :meth:`stale_reads`: recently read jobs (no personal data) and the last change numbers
+        self._recent_jobs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._recent_lock = threading.Lock()
+        self._last_seq: dict[str | None, int] = {}
+        self._stale = threading.local()
+        self._access = None
+
+    @property
+    def access(self):
+        """Accounts, tokens, the audit log, consents and server keys (:mod:`matcher.store.access`)."""
+        if self._access is None:
+            from matcher.store.access import AccessStore
+
+            self._access = AccessStore(self)
+        return self._access
 
     # -- lifecycle ------------------------------------------------------------------------------
     @classmethod
@@ -165,11 +217,14 @@ class Store:
                 url = f"sqlite:///file:{Path(path).resolve()}?mode=ro&uri=true"
             elif path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(path))
             engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True,
                                    logging_name=_LOGGING_NAME)
             event.listen(engine, "connect", _sqlite_pragmas_read_only if read_only else _sqlite_pragmas)
         else:
-            args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+            args = {} if "connect_timeout" in url else {"connect_timeout": _CONNECT_TIMEOUT}
+            if read_only:
+                args["options"] = "-c default_transaction_read_only=on"
             engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, logging_name=_LOGGING_NAME,
                                    connect_args=args)
         store = cls(engine)
@@ -193,6 +248,13 @@ class Store:
                 conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def revision(self) -> str | None:
+        """The schema's Alembic revision (None: an empty database)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -291,6 +353,8 @@ class Store:
                 row["deleted"] = False
             row.update({c: v for c, v in columns.items() if old._mapping[c] != v})
             updates.setdefault(tuple(row), []).append({"b_id": rid, **{f"b_{c}": v for c, v in row.items()}})
+        if kind == "job":
+            self._remember_jobs({rid: latest[rid] for rid in changed})
         if inserts:
             names = [k.removeprefix("b_") for k in inserts[0]]
             conn.execute(table.insert().values({c: self._bind(table, c) for c in names}), inserts)
@@ -342,7 +406,48 @@ class Store:
             )
             return True
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several reads and writes (``upsert(..., conn=)``, :meth:`read_live`)."""
+        with self.engine.begin() as conn:
+            yield conn
+
     # -- reads ----------------------------------------------------------------------------------
+    def read_live(self, kind: str, record_id: str, conn: Connection) -> dict[str, Any] | None:
+        """A live record read inside ``conn``'s transaction (None when absent or deleted)."""
+        table = TABLES[kind]
+        row = conn.execute(select(table.c.data).where(table.c.id == record_id, table.c.deleted.is_(False))).first()
+        return None if row is None else dict(row.data)
+
+    def id_states(self, kind: str, ids: Iterable[str]) -> dict[str, tuple[bool, dict[str, Any]]]:
+        """Every stored row of these ids, deleted ones (tombstones) included: id -> (deleted, data).
+        An id once used stays bound to its record: a tombstone is never brought back by another."""
+        ids = list(dict.fromkeys(ids))
+        table = TABLES[kind]
+        out: dict[str, tuple[bool, dict[str, Any]]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), _CHUNK):
+                q = select(table.c.id, table.c.deleted, table.c.data).where(table.c.id.in_(ids[i : i + _CHUNK]))
+                out.update({r.id: (bool(r.deleted), r.data) for r in conn.execute(q)})
+        return out
+
+    def employer_job_ids(self, employer_id: str) -> set[str]:
+        table = TABLES["job"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table.c.id).where(table.c.employer_id == employer_id, table.c.deleted.is_(False)))
+            return {r.id for r in rows}
+
+    def employer_referrals(self, employer_id: str, seeker_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Live referrals made to this employer (of these seekers, when given)."""
+        refs = TABLES["referral"]
+        if seeker_ids is not None and not seeker_ids:
+            return []
+        q = select(refs.c.data).where(refs.c.deleted.is_(False), *self._filters(refs, {"employer_jobs": employer_id}))
+        if seeker_ids is not None:
+            q = q.where(refs.c.seeker_id.in_(list(seeker_ids)))
+        with self.engine.connect() as conn:
+            return [r.data for r in conn.execute(q)]
+
     def get(self, kind: str, record_id: str) -> Record:
         rec = self.find(kind, record_id)
         if rec is None:
@@ -360,10 +465,56 @@ class Store:
         if not ids:
             return out
         query = self._by_ids(kind)
-        with self.engine.connect() as conn:
-            for i in range(0, len(ids), _CHUNK):
-                out.update({r.id: r.data for r in conn.execute(query, {"ids": ids[i : i + _CHUNK]})})
+        try:
+            with self.engine.connect() as conn:
+                for i in range(0, len(ids), _CHUNK):
+                    out.update({r.id: r.data for r in conn.execute(query, {"ids": ids[i : i + _CHUNK]})})
+        except Exception as exc:
+            if kind == "job" and self._stale_allowed(exc):
+                with self._recent_lock:
+                    return {i: self._recent_jobs[i] for i in ids if i in self._recent_jobs}
+            raise
+        if kind == "job":
+            self._remember_jobs(out)
         return out
+
+    # -- reads while the database is unreachable ----------------------------------------------------
+    @contextmanager
+    def stale_reads(self) -> Iterator[dict[str, bool]]:
+        """In this thread, while the database is unreachable, let the reads that matching needs
+        answer from memory instead of failing: :meth:`changes_since` finds nothing new (the index
+        keeps what it has and catches up from the change feed later), :meth:`max_seq` repeats its
+        last answer and :meth:`get_dicts` of jobs returns the jobs read recently. Only jobs are
+        kept (no personal data), at most ``_STALE_JOBS``. Writes and every other read still fail.
+        Yields ``{"used": bool}``: whether a read was answered from memory."""
+        before = getattr(self._stale, "state", None)
+        state = {"used": False}
+        self._stale.state = state
+        try:
+            yield state
+        finally:
+            self._stale.state = before
+            if before is not None and state["used"]:
+                before["used"] = True
+
+    def _stale_allowed(self, exc: BaseException) -> bool:
+        state = getattr(self._stale, "state", None)
+        if state is None or not is_unavailable(exc):
+            return False
+        state["used"] = True
+        return True
+
+    def _remember_jobs(self, jobs: dict[str, dict[str, Any]], gone: Iterable[str] = ()) -> None:
+        """Keep jobs read, written or seen in the change feed (their long description left out)."""
+        with self._recent_lock:
+            recent = self._recent_jobs
+            for rid in gone:
+                recent.pop(rid, None)
+            for rid, data in jobs.items():
+                recent[rid] = {k: v for k, v in data.items() if k != "description"}
+                recent.move_to_end(rid)
+            while len(recent) > _STALE_JOBS:
+                recent.popitem(last=False)
 
     def _by_ids(self, kind: str):
         """One cached statement per kind (SQLAlchemy caches its compiled form)."""
@@ -410,19 +561,34 @@ class Store:
     def changes_since(self, kind: str, seq: int) -> list[Change]:
         """Records (live and deleted) whose change number is above ``seq``, oldest first."""
         table = TABLES[kind]
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(table.c.seq > seq).order_by(table.c.seq)
-            )
-            return [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(table.c.seq > seq)
+                    .order_by(table.c.seq)
+                )
+                out = [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
+            if kind == "job" and out:
+                self._remember_jobs({c.id: c.data for c in out if not c.deleted}, [c.id for c in out if c.deleted])
+            return out
+        except Exception as exc:
+            if self._stale_allowed(exc):
+                return []
+            raise
 
     def max_seq(self, kind: str | None = None) -> int:
         """The newest change number of a kind (or of the whole store)."""
-        with self.engine.connect() as conn:
-            if kind is None:
-                v = conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar()
-            else:
-                v = conn.execute(select(func.max(TABLES[kind].c.seq))).scalar()
+        try:
+            with self.engine.connect() as conn:
+                if kind is None:
+                    v = conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar()
+                else:
+                    v = conn.execute(select(func.max(TABLES[kind].c.seq))).scalar()
+        except Exception as exc:
+            if kind in self._last_seq and self._stale_allowed(exc):
+                return self._last_seq[kind]
+            raise
+        self._last_seq[kind] = int(v or 0)
         return int(v or 0)
 
     @staticmethod
@@ -460,17 +626,16 @@ class Store:
                                  cast(table.c.data, Text).contains(f'"{value}"', autoescape=True)))
             elif key == "station_kind":  # a station's ``kind`` (the name ``kind`` is the record kind)
                 cond.append(table.c.kind == value)
-            elif key == "employer_jobs":  # referrals to the jobs of an employer
-                cond.append(table.c.job_id.in_(select(TABLES["job"].c.id).where(TABLES["job"].c.employer_id == value)))
+            elif key == "employer_jobs":  # referrals made to an employer (its jobs' employer at the time)
+                cond.append(_made_to(table, value))
             elif key == "seeker_region_prefix":  # referrals of seekers registered in an area
                 seekers_t = TABLES["seeker"]
                 cond.append(table.c.seeker_id.in_(
                     select(seekers_t.c.id).where(seekers_t.c.region_code.startswith(value, autoescape=True))))
             elif key == "referred_to_employer":  # seekers with a live referral to one of an employer's jobs
-                refs, jobs_t = TABLES["referral"], TABLES["job"]
+                refs = TABLES["referral"]
                 cond.append(table.c.id.in_(select(refs.c.seeker_id).where(
-                    refs.c.deleted.is_(False), refs.c.status != "withdrawn",
-                    refs.c.job_id.in_(select(jobs_t.c.id).where(jobs_t.c.employer_id == value)))))
+                    refs.c.deleted.is_(False), refs.c.status != "withdrawn", _made_to(refs, value))))
             elif key == "seq_above":
                 cond.append(table.c.seq > value)
             elif isinstance(value, list | tuple | set):

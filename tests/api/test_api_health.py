@@ -28,7 +28,7 @@ def test_readyz_is_503_until_the_indexes_are_loaded(engine, monkeypatch):
         assert r.status_code == 503
         assert r.json()["code"] == "not_ready" and r.json()["status"] == "loading" and "索引" in r.json()["message"]
         assert client.get("/healthz").status_code == 200
-        assert "matcher_ready 0" in client.get("/metrics").text
+        assert "matcher_ready 0.0" in client.get("/metrics").text
         release.set()
         wait_ready(client)
         r = client.get("/readyz")
@@ -71,15 +71,16 @@ def test_metrics_count_requests_by_route(client, engine):
     client.get("/v1/jobs/NOPE")
     client.get("/no/such/path")
     text = client.get("/metrics").text
-    assert 'matcher_http_requests_total{method="GET",route="/v1/jobs/{id}",status="200"} 2' in text
-    assert 'matcher_http_requests_total{method="GET",route="/v1/jobs/{id}",status="404"} 1' in text
-    assert 'matcher_http_requests_total{method="GET",route="unmatched",status="404"} 1' in text
-    assert 'matcher_http_request_duration_seconds_bucket{method="GET",route="/v1/jobs/{id}",le="+Inf"} 3' in text
-    assert 'matcher_http_request_duration_seconds_count{method="GET",route="/v1/jobs/{id}"} 3' in text
-    assert 'matcher_index_size{side="jobs"} 1' in text
-    assert 'matcher_embedding_queue{side="jobs"} 0' in text
-    assert 'matcher_records{kind="job"} 1' in text and "matcher_ready 1" in text
+    assert 'matcher_http_requests_total{method="GET",route="/v1/jobs/{id}",status="200"} 2.0' in text
+    assert 'matcher_http_requests_total{method="GET",route="/v1/jobs/{id}",status="404"} 1.0' in text
+    assert 'matcher_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+    assert 'matcher_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/v1/jobs/{id}"} 3.0' in text
+    assert 'matcher_http_request_duration_seconds_count{method="GET",route="/v1/jobs/{id}"} 3.0' in text
+    assert 'matcher_index_size{side="jobs"} 1.0' in text
+    assert 'matcher_embedding_queue{side="jobs"} 0.0' in text
+    assert 'matcher_records{kind="job"} 1.0' in text and "matcher_ready 1.0" in text
     assert "# TYPE matcher_http_request_duration_seconds histogram" in text
+    assert "matcher_database_up 1.0" in text and 'matcher_index_lag_changes{side="jobs"} 0.0' in text
 
 
 def test_digests_formats(client):

@@ -2,7 +2,8 @@
 generated valid and invalid input (the schema's examples, boundary "coverage" cases and Hypothesis
 fuzzing, positive and negative), must never answer with a server error (5xx).
 
-The app runs in-process (ASGI) around a real engine on SQLite, with a few stored records: half of
+The app runs in-process (ASGI) around a real engine on SQLite and, in CI, on PostgreSQL (each run
+in full), with a few stored records: half of
 the generated path ids are replaced by a stored one, and the cases are spread over a province, a
 station and an employer token (about 45/30/25 %). Run size, measured: 46 operations (one pytest
 item each), 4,305 requests in all (the coverage phase's boundary cases, up to ~300 for the largest
@@ -12,6 +13,7 @@ fixed and Hypothesis derandomized, so every run sends the same requests.
 
 from __future__ import annotations
 
+import time
 import zlib
 
 import pytest
@@ -34,12 +36,20 @@ KNOWN_IDS = {"jobs": "J1", "seekers": "S1", "employers": "E1", "stations": "ST1"
 MAX_EXAMPLES = 20  # fuzzing examples per operation (the coverage phase adds its own boundary cases)
 
 
-@pytest.fixture(scope="module")
-def st_engine(tmp_path_factory, encoder, model_cache):
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def st_engine(request, tmp_path_factory, encoder, model_cache, postgres_url, postgres_reset):
+    """The app's engine on SQLite and, when configured (CI), on PostgreSQL: some input is refused
+    only by PostgreSQL (NUL characters), so the run must see both."""
     from matcher.engine import MatchEngine
 
-    eng = MatchEngine.open(home=tmp_path_factory.mktemp("st") / "home", encoder=encoder, model_cache=model_cache,
-                           sync_interval=0)
+    database_url = None
+    if request.param == "postgresql":
+        if postgres_url is None:
+            pytest.skip("PostgreSQL not configured (set MATCHER_TEST_DATABASE_URL; .ci/run does)")
+        postgres_reset(postgres_url)
+        database_url = postgres_url
+    eng = MatchEngine.open(home=tmp_path_factory.mktemp("st") / "home", database_url=database_url, encoder=encoder,
+                           model_cache=model_cache, sync_interval=0)
     eng.upsert("employer", [{"id": "E1", "name": "石家庄顺达物流", "region_code": "130102"}])
     eng.upsert("station", [{"id": "ST1", "name": "建北街道服务站", "region_code": "130102001"}])
     eng.upsert("job", [job("J1", "快递派送员", employer_id="E1", wage_min=4500, wage_max=7000),
@@ -56,10 +66,19 @@ def st_client(st_engine):
     """Schemathesis' in-process ASGI client; entering it runs the app's lifespan (the engine is warmed)."""
     from schemathesis.python import asgi
 
-    app = create_app(engine=st_engine)
+    st_engine.warm()  # loaded before the app starts: its lifespan finds the indexes ready at once
+    # no rate limits here: thousands of requests in a minute or two would meet them, and a 429 is not
+    # what this run looks for (tests/api/test_api_inference.py tests the limits)
+    unlimited = st_engine.settings.model_copy(update={"rate_limit_per_minute": 0, "candidate_queries_per_hour": 0})
+    app = create_app(settings=unlimited, engine=st_engine)
     client = asgi.get_client(app)
     with client:
-        assert app.state.ready.wait(60), "the app never became ready"
+        # ready as the cases see it: through this client (schemathesis keeps one lifespan per app for
+        # the process, so the app of the second database must be asked, not assumed, to be ready)
+        deadline = time.monotonic() + 60
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the app never became ready"
+            time.sleep(0.05)
         yield client
     asgi.shutdown_lifespans()
 

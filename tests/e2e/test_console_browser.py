@@ -668,7 +668,7 @@ def test_login_logout_and_roles(server, http, browser, shots):
     field = css(d, "#login-token")
     assert field.get_attribute("type") == "password"
     assert d.execute_script("return document.activeElement.id") == "login-token"
-    assert "由管理员用 matcher users add 创建" in css(d, "#login-hint").text
+    assert css(d, "#login-hint").text == "由系统管理员发放"  # no command line on the login page
     assert css(d, "#btn-login").text == "登录"
     for hidden in ("#tabs", "#workspace", "#station-picker", "#account"):
         assert not css(d, hidden).is_displayed(), hidden
@@ -693,8 +693,9 @@ def test_login_logout_and_roles(server, http, browser, shots):
     field.send_keys(server.token + Keys.ENTER)
     wait(d, lambda drv: auth_state(drv) == "in")
     assert not panel.is_displayed()
-    assert css(d, "#account-line").text == "当前账号：省就业服务中心（省级 13）"
-    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计"]
+    # the area by name, not as a code
+    wait(d, lambda drv: css(drv, "#account-line").text == "当前账号：省就业服务中心（省级，河北省）")
+    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计", "登记导入", "援助对象", "服务预约", "绩效考核"]
     assert d.execute_script("return document.activeElement.getAttribute('role')") == "tab"
     assert stored_token(d) == server.token
     assert server.token not in d.execute_script("return JSON.stringify(Object.assign({}, localStorage))")
@@ -719,8 +720,8 @@ def test_login_logout_and_roles(server, http, browser, shots):
     # an employer: its own jobs only; no 求职者, 今日推送 or 统计 tab (not even through the URL)
     d.get(f"{server.base}/console#seekers")
     log_in(d, server.employer_token)
-    assert css(d, "#account-line").text == f"当前账号：华北钢构招聘（用人单位 {EMPLOYER['id']}）"
-    assert tab_names(d) == ["岗位"]
+    wait(d, lambda drv: css(drv, "#account-line").text == f"当前账号：华北钢构招聘（用人单位，{EMPLOYER['name']}）")
+    assert tab_names(d) == ["岗位", "推荐给本单位"]
     assert not css(d, "#tab-seekers").is_displayed() and not css(d, "#panel-seekers").is_displayed()
     assert css(d, "#panel-jobs").is_displayed() and d.execute_script("return location.hash") == "#jobs"
     css(d, "#job-search button[type=submit]").click()
@@ -735,7 +736,7 @@ def test_login_logout_and_roles(server, http, browser, shots):
 
     # a county account: statistics only for its own county (the API refuses a wider range)
     log_in(d, server.county_token)
-    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计"]
+    assert tab_names(d) == ["求职者", "岗位", "今日推送", "统计", "登记导入", "援助对象", "服务预约", "绩效考核"]
     choose_station(d, STATION["id"])
     css(d, "#tab-stats").click()
     wait(d, lambda drv: "长安区" in css(drv, "#stats-body").text)

@@ -151,6 +151,7 @@
   }
 
   function distanceText(b) {
+    if (b && b.distance_band) return b.distance_band;  // an employer's view: a band, never the distance
     if (!b || !isNum(b.distance_km)) return '距离未知';
     var t = '距离' + kmText(b.distance_km);
     if (isNum(b.travel_minutes) && b.travel_minutes <= 180) t += '，约 ' + Math.max(1, Math.round(b.travel_minutes)) + ' 分钟';
@@ -160,11 +161,14 @@
   function listOf(data) { return Array.isArray(data) ? data : (data && Array.isArray(data.data) ? data.data : []); }
 
   // ---- API --------------------------------------------------------------------------------------
+  // The API's messages are "中文 / English": the console shows the Chinese part only.
+  function cnOnly(text) { return text ? String(text).split(' / ')[0] : ''; }
+
   function ApiError(status, body) {
     this.name = 'ApiError';
     this.status = status;
     this.body = body || {};
-    this.message = (body && body.message) || ('请求失败（' + status + '）');
+    this.message = cnOnly(body && body.message) || ('请求失败（' + status + '）');
   }
   ApiError.prototype = Object.create(Error.prototype);
 
@@ -229,9 +233,10 @@
     return (perms[resource] || []).indexOf(verb || 'read') >= 0;
   }
 
+  // The account's area by name (learnt from /v1/stats) or its employer's name; never a bare code.
   function accountText(me) {
-    var scope = me.region_code || me.employer_id || '';
-    return '当前账号：' + me.name + '（' + (me.role_zh || me.role) + (scope ? ' ' + scope : '') + '）';
+    var scope = me.employer_id ? (auth.employerName || '') : (auth.areaName || '');
+    return '当前账号：' + me.name + '（' + (me.role_zh || me.role) + (scope ? '，' + scope : '') + '）';
   }
 
   function loginMessage(text, kind) {
@@ -310,9 +315,19 @@
     showTab(location.hash.replace('#', ''));
     var tab = currentTab() && $('#tab-' + currentTab());
     if (tab && focusTab) tab.focus();  // from the login form, whose input has just disappeared
+    auth.areaName = '';
     if (me.role === 'employer' && me.employer_id) {
-      api('/v1/employers/' + enc(me.employer_id)).then(function (e) { auth.employerName = (e && e.name) || ''; }, function () {});
+      api('/v1/employers/' + enc(me.employer_id)).then(function (e) {
+        auth.employerName = (e && e.name) || '';
+        $('#account-line').textContent = accountText(me);
+      }, function () {});
+    } else if (me.region_code && can('stats')) {
+      api('/v1/stats?by=status&region_code=' + enc(me.region_code)).then(function (d) {
+        auth.areaName = (d && d.region_name) || (me.region_code.length === 2 ? '河北省' : '');
+        $('#account-line').textContent = accountText(me);
+      }, function () {});
     }
+    hooks.run('login', me);
     return loadStations().then(function () { document.body.dataset.ready = 'true'; });
   }
 
@@ -368,6 +383,7 @@
     ['#stats-body', '#stats-status', '#stats-print-head'].forEach(function (sel) { clear($(sel)); });
     fillStatsRegions();
     document.title = '基层就业服务站 · 岗位匹配工作台';
+    hooks.run('reset');
   }
 
   function initLogin() {
@@ -397,12 +413,18 @@
   }
 
   // ---- tabs -------------------------------------------------------------------------------------
-  var TABS = ['seekers', 'jobs', 'digest', 'stats'];
+  var TABS = ['seekers', 'jobs', 'digest', 'stats', 'network', 'gigs'];
   // What each tab needs of the account (GET /v1/me's permissions); a tab it cannot use is hidden.
-  var TAB_NEEDS = { seekers: ['seekers', 'matches'], jobs: ['jobs'], digest: ['digests'], stats: ['stats'] };
+  var TAB_NEEDS = { seekers: ['seekers', 'matches'], jobs: ['jobs'], digest: ['digests'], stats: ['stats'],
+    network: ['coverage'], gigs: ['gigs'] };
+  var TAB_SHOW = {};  // tabs added by other scripts (HJConsole.addTab): what to do when shown
 
   function allowedTabs() {
-    return TABS.filter(function (t) { return TAB_NEEDS[t].every(function (r) { return can(r, 'read'); }); });
+    return TABS.filter(function (t) {
+      var needs = TAB_NEEDS[t];
+      if (typeof needs === 'function') return needs(auth.me || {});
+      return needs.every(function (r) { return can(r, 'read'); });
+    });
   }
 
   function currentTab() {
@@ -431,10 +453,18 @@
     if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
     if (name === 'digest') maybeLoadDigest();
     if (name === 'stats') maybeLoadStats();
+    if (TAB_SHOW[name]) TAB_SHOW[name]();
+    if ((name === 'network' || name === 'gigs') && window.MatcherNetwork) {  // map.js
+      window.MatcherNetwork.show(name, { api: api, station: currentStation });
+    }
   }
 
   function initTabs() {
-    TABS.forEach(function (t) {
+    TABS.forEach(bindTab);
+  }
+
+  function bindTab(t) {
+    (function () {
       var tab = $('#tab-' + t);
       tab.addEventListener('click', function () { showTab(t); });
       tab.addEventListener('keydown', function (ev) {
@@ -447,7 +477,7 @@
         else if (ev.key === 'End') next = shown[shown.length - 1];
         if (next) { ev.preventDefault(); showTab(next, true); }
       });
-    });
+    })();
   }
 
   // ---- stations ---------------------------------------------------------------------------------
@@ -483,7 +513,11 @@
         sel.appendChild(h('option', { value: st.id }, st.name + (kind ? '（' + kind + '）' : '')));
       });
       var known = stations.some(function (st) { return st.id === saved; });
-      state.stationId = known ? saved : '';
+      // an account with one station (or one station exactly at its area's code) starts on it
+      var own = (auth.me && auth.me.region_code) || '';
+      var exact = stations.filter(function (st) { return own.length > 6 && st.region_code === own; });
+      var only = stations.length === 1 ? stations[0] : (exact.length === 1 ? exact[0] : null);
+      state.stationId = known ? saved : (only ? only.id : '');
       sel.value = state.stationId;
       $('#station-hint').textContent = stations.length ? '' : '尚无服务站记录';
       stationChanged();
@@ -495,6 +529,7 @@
 
   function stationChanged() {
     var st = currentStation();
+    hooks.run('station', st);
     document.title = (st ? st.name + ' · ' : '') + '基层就业服务站 · 岗位匹配工作台';
     updatePrintHead();
     state.digestLoadedFor = null;
@@ -569,6 +604,7 @@
       renderSeeker();
       $('#seeker-detail').hidden = false;
       $('#seeker-detail').scrollIntoView({ block: 'start' });
+      hooks.run('seeker', seeker);
       return Promise.all([loadMatches(), loadReferrals()]);
     }).catch(report);
   }
@@ -632,9 +668,7 @@
       statusLine($('#match-status'), state.matches.length ? '' : '暂时没有符合条件的岗位。', 'warn');
       state.matches.forEach(function (m, i) { list.appendChild(matchItem(m, i + 1)); });
       markReferred();
-      return loadJobDetails(state.matches.map(function (m) { return m.id; })).then(function () {
-        if (state.seeker && state.seeker.id === p.id) renderDistance();
-      });
+      renderDistance();  // the matches' summaries carry each job's place (also of jobs outside the account's area)
     }).catch(function (err) {
       statusLine($('#match-status'), err.status === 503 ? '系统正在准备岗位索引，请稍后点“刷新匹配”。' : err.message, 'error');
       renderDistance();
@@ -649,9 +683,11 @@
     var where = distanceText(b);
     var circle = isNum(b.distance_km) ? h('span', { class: 'tag ' + (b.inside_circle ? 'inside' : 'outside') },
       b.inside_circle ? '就业圈内' : '就业圈外') : null;
+    var consent = h('input', { type: 'checkbox', class: 'refer-consent', dataset: { job: m.id },
+      'aria-label': '求职者同意向' + (sm.employer_name || '该单位') + '提供联系方式' });
     var btn = h('button', {
       type: 'button', class: 'refer primary', dataset: { job: m.id },
-      'aria-label': '推荐岗位：' + (sm.title || m.id), onclick: function () { refer(m, btn); }
+      'aria-label': '推荐岗位：' + (sm.title || m.id), onclick: function () { refer(m, btn, consent.checked); }
     }, '推荐');
     return h('li', { class: 'match', dataset: { job: m.id } },
       h('div', { class: 'rank', 'aria-hidden': 'true' }, String(rank)),
@@ -666,18 +702,19 @@
       h('div', { class: 'match-side' },
         h('div', { class: 'score', title: '匹配分（越高越合适）' },
           h('span', { class: 'score-label' }, '匹配分'), h('span', { class: 'score-value' }, isNum(m.score) ? m.score.toFixed(2) : '')),
-        h('div', { class: 'no-print' }, btn))
+        h('div', { class: 'no-print refer-box' }, btn,
+          h('label', { class: 'check consent' }, consent, ' 本人同意向该单位提供联系方式')))
     );
   }
 
-  function refer(m, btn) {
+  function refer(m, btn, consent) {
     var p = state.seeker;
-    var body = { seeker_id: p.id, job_id: m.id };
+    var body = { seeker_id: p.id, job_id: m.id, consent: !!consent };
     if (state.stationId) body.station_id = state.stationId;
     btn.disabled = true;
     btn.textContent = '推荐中…';
     api('/v1/referrals', { method: 'POST', body: body }).then(function () {
-      toast('已推荐：' + ((m.summary && m.summary.title) || m.id));
+      toast('已推荐：' + ((m.summary && m.summary.title) || m.id) + (consent ? '（已记录本人同意提供联系方式）' : ''));
       return loadReferrals();
     }).catch(function (err) {
       btn.disabled = false;
@@ -814,7 +851,7 @@
     var pts = [];
     var unplaced = [];
     state.matches.forEach(function (m, i) {
-      var j = state.jobs.get(m.id);
+      var j = state.jobs.get(m.id) || m.summary;  // a job outside the account's area: its summary has the place
       if (j && isNum(j.lat) && isNum(j.lng)) {
         pts.push({ rank: i + 1, m: m, x: (j.lng - p.lng) * kx, y: (j.lat - p.lat) * ky });
       } else {
@@ -1072,7 +1109,7 @@
     errors.forEach(function (e) {
       var f = errorField(e);
       var slot = f ? document.getElementById('job-err-' + f) : null;
-      var msg = e.message || e.msg || body.message || '数据有误';
+      var msg = cnOnly(e.message || e.msg || body.message) || '数据有误';
       if (slot) {
         slot.textContent = (slot.textContent ? slot.textContent + '；' : '') + msg;
         var input = field(f);
@@ -1603,6 +1640,55 @@
     box.appendChild(h('p', { class: 'hint' }, '统计日期：' + todayISO() + '。数据为系统登记台账的实时汇总。'));
   }
 
+  // ---- what the other console scripts use (desk.js, work.js, perf.js) -----------------------------
+  var hooks = {
+    list: { login: [], seeker: [], reset: [], station: [] },
+    on: function (name, fn) { hooks.list[name].push(fn); },
+    run: function (name, arg) {
+      hooks.list[name].forEach(function (fn) { try { fn(arg); } catch (e) { if (window.console) console.error(e); } });
+    }
+  };
+
+  /* A multipart upload (import previews) or a download (reports, templates) with the token. */
+  function apiUpload(path, form) {
+    var gen = auth.gen;
+    return fetch(BASE + path, { method: 'POST', body: form, credentials: 'same-origin', cache: 'no-store',
+      headers: { Accept: 'application/json', Authorization: 'Bearer ' + auth.token } }).then(function (res) {
+      if (gen !== auth.gen) return never();
+      if (res.status === 401) { logout(MSG_EXPIRED); return never(); }
+      return res.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = { message: text.slice(0, 200) }; }
+        if (!res.ok) throw new ApiError(res.status, data);
+        return data;
+      });
+    });
+  }
+
+  function download(path, filename) {
+    return api(path, { raw: true }).then(function (res) { return res.blob(); }).then(function (blob) {
+      var a = h('a', { href: blobUrl(blob), download: filename });
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    });
+  }
+
+  function addTab(name, needs, onShow) {
+    if (TABS.indexOf(name) < 0) TABS.push(name);
+    TAB_NEEDS[name] = needs;
+    TAB_SHOW[name] = onShow;
+    bindTab(name);
+  }
+
+  window.HJConsole = {
+    ZH: ZH, state: state, auth: auth, hooks: hooks, $: $, h: h, s: s, clear: clear, enc: enc, zh: zh,
+    api: api, apiUpload: apiUpload, download: download, toast: toast, report: report, statusLine: statusLine,
+    can: can, currentStation: currentStation, stationName: stationName, todayISO: todayISO, isNum: isNum,
+    listOf: listOf, cnOnly: cnOnly, openSeeker: function (id) { return openSeeker(id); }, showTab: showTab,
+    addTab: addTab, applyPermissions: function () { applyPermissions(); }, maskPhone: maskPhone, ageOf: ageOf
+  };
+
   // ---- start ------------------------------------------------------------------------------------
   function init() {
     $('#seeker-search').addEventListener('submit', searchSeekers);
@@ -1621,6 +1707,7 @@
     initTabs();
     initStations();
     initLogin();
+    (window.HJConsoleParts || []).forEach(function (part) { part(window.HJConsole); });  // desk.js, work.js…
     resume();
   }
 
