@@ -85,6 +85,11 @@ class DigestScheduler:
         summary = run_all(self.engine, day, day_dir(self.out_root, day), backend=self.backend, address=self.address,
                           workers=self.workers)
         self.last = summary
+        from matcher.store.runs import record_run
+
+        # what /metrics reports as the last digest run and its duration
+        record_run(self.engine.store, "digest", summary["seconds"],
+                   {"date": day.isoformat(), "scope": "all", "areas": summary["areas"], "scheduled": True})
         self.prune(day)
         log.info("每日推送已生成 / digests for %s built: %d areas in %.1f s", day, summary["areas"], summary["seconds"])
         return summary
