@@ -87,9 +87,9 @@ class DigestScheduler:
         self.last = summary
         from matcher.store.runs import record_run
 
-        # for the matcher_last_digest_* metrics and the "digest late" alert (docs/operations.md)
-        record_run(self.engine.store, "digest", float(summary["seconds"]), {"date": day.isoformat(), "scope": "all",
-                                                                           "areas": summary["areas"]})
+        # what /metrics reports as the last digest run and its duration
+        record_run(self.engine.store, "digest", summary["seconds"],
+                   {"date": day.isoformat(), "scope": "all", "areas": summary["areas"], "scheduled": True})
         self.prune(day)
         log.info("每日推送已生成 / digests for %s built: %d areas in %.1f s", day, summary["areas"], summary["seconds"])
         return summary

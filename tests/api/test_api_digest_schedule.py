@@ -75,6 +75,9 @@ def test_scheduled_digest_is_served_the_next_morning(engine, tmp_path):
         county = client.get("/v1/digests", params={"region_code": "130102", "date": DAY.isoformat()})
         assert county.status_code == 200 and county.json()["source"] == "scheduled"
     assert sched.last["date"] == DAY.isoformat() and sched.last["areas"] >= 3
+    from matcher.store.runs import last_runs
+
+    assert last_runs(engine.store)["digest"]["detail"]["date"] == DAY.isoformat()  # for /metrics
     # keeps the last 2 days: building the 21st removes the 19th
     clock.now = datetime(2026, 11, 21, 6, 30)
     assert sched.tick()["date"] == "2026-11-21" and sched.tick() is None  # once a day

@@ -1296,7 +1296,8 @@
     var circle = d.circle || {};
     box.appendChild(h('p', { class: 'digest-summary' },
       ((d.area && d.area.name) || '') + ' · ' + (d.date || '') + '：就业圈 ' + (circle.limit || '') + '，圈内在招岗位 ' +
-      (jobs.open_count || 0) + ' 个，其中新发布 ' + (jobs.new_count || 0) + ' 个。'));
+      (jobs.open_count || 0) + ' 个，其中新发布 ' + (jobs.new_count || 0) + ' 个。' +
+      (d.source === 'scheduled' ? '（每日定时生成）' : '')));
 
     // seekers: assistance targets first (the API already orders them; keep that, stable)
     var seekers = (d.seekers || []).map(function (x, i) { return { x: x, i: i }; }).sort(function (a, b) {
