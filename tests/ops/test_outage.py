@@ -118,7 +118,10 @@ def test_database_outage_under_load(private_postgres, tmp_path, encoder, model_c
             threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in KINDS]
             for t in threads:
                 t.start()
-            probe = httpx.Client(base_url=base, timeout=5, trust_env=False)
+            # a fresh connection per probe: the probe idles through the outage, longer than the server's
+            # keep-alive, and a reused connection the server has just closed would read as a failure
+            probe = httpx.Client(base_url=base, timeout=5, trust_env=False,
+                                 limits=httpx.Limits(max_keepalive_connections=0))
             time.sleep(2.0)
             log_start = len(handler.records)
 
