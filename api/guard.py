@@ -141,6 +141,19 @@ def readable(engine: MatchEngine, p: Principal, kind: str, record_id: str) -> di
     return data
 
 
+def readable_item(engine: MatchEngine, p: Principal, resource: str, kind: str, item_id: str, *,
+                  area_field: str = "region_code") -> dict[str, Any]:
+    """A station-work row (case, service, assignment: :mod:`matcher.store.worklog`), or not found
+    when it does not exist *or* its area (``area_field``) is outside ``p``'s."""
+    from matcher.store import worklog
+
+    require(p, resource, READ)
+    row = worklog.get(engine.store, kind, item_id)
+    if row is None or not p.covers(row.get(area_field)):
+        raise NotFoundError(kind, item_id)
+    return row
+
+
 def check_write(engine: MatchEngine, p: Principal, kind: str, new: dict[str, Any] | None,
                 old: dict[str, Any] | None) -> dict[str, Any] | None:
     """May ``p`` replace ``old`` (None: a new record) by ``new`` (None: delete)? Returns ``new``,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep, IdQuery, PageDep, RegionQuery, writing
-from api.guard import PrincipalDep, purpose, readable
+from api.guard import PrincipalDep, purpose, readable, readable_item
 from api.schemas import errors
 from matcher import audit, cases
 from matcher.access import READ, WRITE, Principal, area_for, narrow_region, require
@@ -26,11 +26,7 @@ router = APIRouter(prefix="/v1/cases", tags=["cases · 援助对象"])
 
 
 def _readable_case(engine, p: Principal, case_id: str) -> dict[str, Any]:
-    require(p, "cases", READ)
-    case = worklog.get(engine.store, "case", case_id)
-    if case is None or not p.covers(case.get("region_code")):
-        raise NotFoundError("case", case_id)
-    return case
+    return readable_item(engine, p, "cases", "case", case_id)
 
 
 def _people(engine, seeker_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep, IdQuery, PageDep, RegionQuery, writing
-from api.guard import PrincipalDep, purpose, readable
+from api.guard import PrincipalDep, purpose, readable, readable_item
 from api.routes.employment import FromQuery, ToQuery, check_period
 from api.schemas import errors
 from matcher import audit
@@ -54,11 +54,7 @@ def _service_region(engine, p: Principal, body: ServiceCreate) -> str | None:
 
 
 def _readable_service(engine, p: Principal, service_id: str) -> dict[str, Any]:
-    require(p, "services", READ)
-    row = worklog.get(engine.store, "service", service_id)
-    if row is None or not p.covers(row.get("region_code")):
-        raise NotFoundError("service", service_id)
-    return row
+    return readable_item(engine, p, "services", "service", service_id)
 
 
 def _with_names(engine, rows: list[dict[str, Any]], p: Principal | None = None,
@@ -135,11 +131,7 @@ def update_service(id: str, body: ServiceUpdate, engine: EngineDep, p: Principal
 
 # -- 包联 ----------------------------------------------------------------------------------------------
 def _readable_assignment(engine, p: Principal, assignment_id: str) -> dict[str, Any]:
-    require(p, "assignments", READ)
-    row = worklog.get(engine.store, "assignment", assignment_id)
-    if row is None or not p.covers(row.get("area_code")):
-        raise NotFoundError("assignment", assignment_id)
-    return row
+    return readable_item(engine, p, "assignments", "assignment", assignment_id, area_field="area_code")
 
 
 @router.get("/v1/assignments", responses=errors(422, 503), response_model=dict[str, Any],
