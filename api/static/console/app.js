@@ -162,7 +162,8 @@
 
   // ---- API --------------------------------------------------------------------------------------
   // The API's messages are "中文 / English": the console shows the Chinese part only.
-  function cnOnly(text) { return text ? String(text).split(' / ')[0] : ''; }
+  // "中文 / English" -> "中文" (with or without a space before the slash)
+  function cnOnly(text) { return text ? String(text).split(/\s*\/\s+(?=[A-Za-z])/)[0] : ''; }
 
   function ApiError(status, body) {
     this.name = 'ApiError';
