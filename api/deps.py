@@ -75,8 +75,7 @@ _fallback_lock = threading.RLock()
 def writing(engine: MatchEngine) -> Iterator[None]:
     """Serialise the API's writes (check-then-write, and the index sync that follows a write)
     under the engine's own lock, so concurrent requests never apply the same change twice."""
-    lock = getattr(engine, "_lock", None) or _fallback_lock
-    with lock:
+    with engine.writing() if hasattr(engine, "writing") else _fallback_lock:
         yield
 
 # Query parameters shared by the list filters.

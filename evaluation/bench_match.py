@@ -160,7 +160,7 @@ def run(args) -> dict:
     result["index_sizes"] = sizes
     result["rss_mb_after_build"] = round(rss_mb(), 0)
     result["rss_mb_index_and_tables"] = round(rss_mb() - before, 0)
-    result["index_kind"] = engine._sides["jobs"].index.kind
+    result["index_kind"] = engine.index_info(load=True)["jobs"]["index_kind"]
 
     torch.set_num_threads(1)
     faiss.omp_set_num_threads(1)

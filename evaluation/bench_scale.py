@@ -1106,7 +1106,7 @@ def bench_engine(n: int, args) -> dict[str, Any]:
         res["index_sizes"] = engine.rebuild_index()
         res["index_build_s"] = round(time.perf_counter() - t0, 1)
         res["rss_mb_index_and_tables"] = round(rss_mb() - before)
-        res["index_kind"] = engine._sides["jobs"].index.kind
+        res["index_kind"] = engine.index_info(load=True)["jobs"]["index_kind"]
         _single_thread()
         active = [s["id"] for s in sample.seekers if s["status"] != "employed"]
         qs = rng.sample(active, min(args.engine_queries, len(active)))

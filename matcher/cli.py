@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from matcher.errors import FieldError, MatcherError, ValidationFailed
+from matcher.present import print_matches
 
 _DELEGATED = {"evaluate": "evaluation.evaluate", "bench": "evaluation.bench_match"}
 #: ``matcher bench <name> ...`` runs one of these benchmark tools instead of bench_match.
@@ -54,26 +55,6 @@ def _load_profile(path: Path) -> dict:
     if not isinstance(data, dict):
         raise ValidationFailed([FieldError(None, "档案应为一个 JSON 对象 / the profile must be a JSON object")])
     return data
-
-
-def print_matches(matches, kind: str) -> None:
-    if not matches:
-        print("没有符合条件的结果 / no matches")
-        return
-    for n, m in enumerate(matches, start=1):
-        s = m.summary
-        if kind == "job":
-            wage = ""
-            if s.get("wage_min") or s.get("wage_max"):
-                lo, hi = s.get("wage_min"), s.get("wage_max")
-                wage = "  月薪 " + "-".join(f"{v:.0f}" for v in (lo, hi) if v is not None) + " 元"
-            print(f"{n:2d}. [{m.id}] {s.get('title')} · {s.get('employer_name') or ''}{wage}  （得分 {m.score:.3f}）")
-        else:
-            age = f"{s['age']}岁" if s.get("age") is not None else ""
-            wishes = "、".join(s.get("desired_occupations") or [])
-            print(f"{n:2d}. [{m.id}] {s.get('name') or ''} {age} 意向：{wishes}  （得分 {m.score:.3f}）")
-        for r in m.reasons:
-            print(f"      · {r}")
 
 
 def cmd_match(args) -> int:

@@ -58,7 +58,7 @@ def run_demo(home: str | Path | None = None, seed: int = 2026, jobs: int = 2000,
         f"岗位 {sizes['jobs']} 个，求职者 {sizes['seekers']} 人，数据目录 {home_path}"
     )
     print(f"done in {elapsed:.1f}s: {sizes} in {home_path}")
-    from matcher.cli import print_matches
+    from matcher.present import print_matches
 
     wishes = "、".join(example.get("desired_occupations") or [])
     print(f"\n示例：为求职者 {example['id']}（意向：{wishes}）推荐的前5个岗位 / sample match:")

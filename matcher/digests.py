@@ -20,7 +20,7 @@ import json
 import os
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -88,46 +88,40 @@ def _area(engine, station_id: str | None, region_code: str | None) -> dict[str, 
 def build_digest(engine, *, station_id: str | None = None, region_code: str | None = None, day: date | None = None,
                  config: DigestConfig | None = None) -> dict[str, Any]:
     """The digest of one station (its circle and its ledger) or one region (code prefix)."""
-    from matcher.features.geo import TRAVEL_SPEED_KMH, haversine_km
+    from matcher.features.geo import haversine_km
+    from matcher.ranking import reach
 
     cfg = config or DigestConfig()
     day = day or date.today()
     today = day.toordinal()
     area = _area(engine, station_id, region_code)
-    side = engine._side("jobs")
-    t = side.table
-    loc = engine.ranking.locality_cfg
     gaz = engine.ctx.gazetteer
 
-    # the circle of the area: a station's own bounds, else by its urban/rural class
-    rural = area["station_kind"] in ("village", "relocation_site") or (
+    # the circle of the area: a station's own bounds, else the defaults for its urban/rural class
+    rural = area["station_kind"] in ("village", "relocation_site") or bool(
         area["region_code"] and len(area["region_code"]) >= 9 and gaz.area_type(area["region_code"]) == "rural")
-    if rural:
-        radius = float(area["rural_km"] or loc.rural_circle_km)
-        circle = {"kind": "rural", "limit": f"{radius:g}公里", "radius_km": radius}
-    else:
-        minutes = float(area["urban_minutes"] or loc.urban_circle_minutes)
-        radius = minutes / 60 * TRAVEL_SPEED_KMH[loc.urban_mode] / loc.detour_factor
-        circle = {"kind": "urban", "limit": f"{minutes:g}分钟", "radius_km": round(radius, 2)}
+    loc = engine.ranking.locality_cfg
+    c = reach.circles([rural], [np.nan], [np.nan], [-1], [False], [False],
+                      [area["urban_minutes"] if area["urban_minutes"] else np.nan],
+                      [area["rural_km"] if area["rural_km"] else np.nan], loc)
+    radius = float(c.km(c.circle, loc.detour_factor)[0])
+    circle = {"kind": "urban" if c.urban[0] else "rural", "limit": c.describe(), "radius_km": round(radius, 2)}
 
     # jobs inside the circle (station with a position) or inside the region code
-    with engine._lock:
-        alive = np.flatnonzero(t.alive[: len(t.ids)])
-        matchable = alive[t.open[alive] & (t.expires[alive] >= today) & (t.posted[alive] <= today)]
-        if area["lat"] is not None:
-            km = np.asarray(haversine_km(area["lat"], area["lng"], t.lat[matchable], t.lng[matchable]))
-            prefix = area["region_code"]
-            in_code = np.fromiter((bool(prefix) and (t.region[r] or "").startswith(prefix) for r in matchable), bool,
-                                  count=len(matchable))
-            inside = (km <= radius) | (np.isnan(km) & in_code)
-        else:
-            km = np.full(len(matchable), np.nan)
-            inside = np.fromiter(((t.region[r] or "").startswith(area["region_code"]) for r in matchable), bool,
-                                 count=len(matchable))
-        rows = matchable[inside]
-        dist = km[inside]
-        job_ids = [t.ids[r] for r in rows]
-        posted = t.posted[rows].copy()
+    jobs_open = engine.open_jobs(day)
+    prefix = area["region_code"]
+    in_code = np.fromiter((bool(prefix) and r.startswith(prefix) for r in jobs_open.region), bool,
+                          count=len(jobs_open.ids))
+    if area["lat"] is not None:
+        km = np.asarray(haversine_km(area["lat"], area["lng"], jobs_open.lat, jobs_open.lng), dtype=np.float64)
+        inside = (km <= radius) | (np.isnan(km) & in_code)
+    else:
+        km = np.full(len(jobs_open.ids), np.nan)
+        inside = in_code
+    idx = np.flatnonzero(inside)
+    dist = km[idx]
+    job_ids = [jobs_open.ids[i] for i in idx.tolist()]
+    posted = jobs_open.posted[idx]
     jobs = engine.store.get_dicts("job", job_ids)
     new_since = today - cfg.new_days
     entries = []
@@ -160,8 +154,15 @@ def build_digest(engine, *, station_id: str | None = None, region_code: str | No
     ledger = [s for s in ledger if s.get("status") != "employed"]
     ranked, seekers = [], []
     summaries: dict[str, dict[str, Any]] = {}
+    follow_up = []
     for s in ledger:
         ms = engine.match_jobs(s["id"], k=cfg.candidates_per_seeker, today=day)
+        if not ms or ms[0].breakdown.get("nothing_reachable"):
+            # nothing relevant within the person's reach: staff follow up (training, other work, 外出务工)
+            follow_up.append({"id": s["id"], "name": s.get("name"), "phone": mask_phone(s.get("phone")),
+                              "priority_groups": [PRIORITY_GROUP_ZH[PriorityGroup(g)] for g in s.get("priority_groups") or []],
+                              "desired_occupations": s.get("desired_occupations") or [],
+                              "reason": "本圈暂无合适岗位" if ms else "暂无符合条件的岗位"})
         ranked.append([(m.id, m.score) for m in ms])
         for m in ms:
             summaries.setdefault(m.id, {"title": m.summary.get("title"), "employer_name": m.summary.get("employer_name"),
@@ -195,6 +196,8 @@ def build_digest(engine, *, station_id: str | None = None, region_code: str | No
         "circle": circle,
         "jobs": {"open_count": len(entries), "new_count": sum(e["new"] for e in entries), "by_occupation": by_occupation},
         "seekers": seeker_entries,
+        # seekers with nothing relevant in reach, assistance targets first
+        "follow_up": sorted(follow_up, key=lambda f: (not f["priority_groups"], f["id"])),
         "concentration": {
             "recommendations": int(sum(counts)),
             "jobs_recommended": len(recommended_jobs),
@@ -214,13 +217,13 @@ def render_csv(digest: dict[str, Any]) -> str:
     buf = io.StringIO()
     buf.write("\ufeff")
     w = csv.writer(buf)
-    w.writerow(["日期", "区域", "求职者编号", "姓名", "就业困难类别", "推荐岗位编号", "岗位", "单位", "月薪下限", "月薪上限", "得分", "推荐理由"])
+    w.writerow(["日期", "区域", "求职者编号", "姓名", "就业困难类别", "推荐岗位编号", "岗位", "单位", "月薪下限", "月薪上限", "匹配度", "推荐理由"])
     for s in digest["seekers"]:
         for m in s["matches"]:
             w.writerow(safe_row([digest["date"], digest["area"]["name"], s["id"], s.get("name") or "",
                                  "、".join(s["priority_groups"]), m["id"], m.get("title") or "",
                                  m.get("employer_name") or "", _num(m.get("wage_min")), _num(m.get("wage_max")),
-                                 f"{m['score']:.3f}", "；".join(m["reasons"])]))
+                                 f"{m['score']:.0f}", "；".join(m["reasons"])]))
     return buf.getvalue()
 
 
@@ -263,11 +266,23 @@ def render_html(digest: dict[str, Any]) -> str:
         who = e(s.get("name") or s["id"])
         if s["priority_groups"]:
             who += f"<br><span class='prio'>{e('、'.join(s['priority_groups']))}</span>"
-        jobs = "<br>".join(f"{e(m.get('title') or m['id'])}（{e(m.get('employer_name') or '')}）" for m in s["matches"]) or "暂无"
+        jobs = "<br>".join(f"{e(m.get('title') or m['id'])}（{e(m.get('employer_name') or '')}）匹配度{m['score']:.0f}"
+                           for m in s["matches"]) or "暂无"
         why = "<br>".join(e("；".join(m["reasons"][:2])) for m in s["matches"])
         parts.append(f"<tr><td>{who}</td><td>{jobs}</td><td>{why}</td></tr>")
+    parts.append("</table>")
+    follow = digest.get("follow_up") or []
+    if follow:
+        parts.append(f"<h2>需跟进：通勤范围内暂无合适岗位（{len(follow)}人）</h2><table><tr><th>求职者</th>"
+                     "<th>意向</th><th>情况</th></tr>")
+        for f in follow:
+            who = e(f.get("name") or f["id"])
+            if f["priority_groups"]:
+                who += f"<br><span class='prio'>{e('、'.join(f['priority_groups']))}</span>"
+            parts.append(f"<tr><td>{who}</td><td>{e('、'.join(f['desired_occupations']))}</td><td>{e(f['reason'])}</td></tr>")
+        parts.append("</table>")
     c = digest["concentration"]
-    parts.append(f"</table><p>推荐分布：共推荐 {c['recommendations']} 次，涉及岗位 {c['jobs_recommended']} 个，"
+    parts.append(f"<p>推荐分布：共推荐 {c['recommendations']} 次，涉及岗位 {c['jobs_recommended']} 个，"
                  f"覆盖率 {c['coverage']:.0%}，集中度（基尼系数）{c['gini']:.2f}，每个招聘名额最多推荐 {c['cap_per_opening']} 人。</p>")
     parts.append(f"<p>{e(digest['note'].split(' / ')[0])}</p></body></html>")  # the printed page: Chinese only
     return "".join(parts)
@@ -309,5 +324,3 @@ def digest_for(engine, *, station_id: str | None = None, region_code: str | None
     return {**build_digest(engine, station_id=station_id, region_code=region_code, day=day), "source": "on_demand"}
 
 
-def previous_day(day: date) -> date:
-    return day - timedelta(days=1)

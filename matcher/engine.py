@@ -15,13 +15,12 @@ and rebuilt when missing, corrupt, stale or made by another encoder.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,13 +28,13 @@ from typing import Any
 import numpy as np
 
 from matcher.errors import FieldError, MatcherError, ValidationFailed
+from matcher.index.candidates import CandidateSelector, Side, irow_key
 from matcher.matches import Match, candidate_summary, job_summary
 from matcher.records import RECORD_TYPES, Job, Record, Seeker, field_errors
 from matcher.settings import Settings, load_settings
 from matcher.store import Store, UpsertResult
 
 _KIND_OF_SIDE = {"jobs": "job", "seekers": "seeker"}
-_KM_PER_DEGREE = 111.195  # of latitude (2πR / 360, R = 6371 km)
 log = logging.getLogger(__name__)
 _SIDE_ZH = {"jobs": "岗位", "seekers": "求职者"}
 
@@ -64,27 +63,6 @@ def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-@dataclass
-class _Side:
-    """The cache of one kind: vector index, feature table, spatial grid, synced change number."""
-
-    kind: str
-    index: Any
-    table: Any
-    grid: Any
-    vectors: np.ndarray  # rows aligned with the table
-    seq: int = 0
-    dirty: bool = False
-    profiles: dict[str, Any] = field(default_factory=dict)
-    # profile_key of each table row's record: a later change with the same key keeps the row's
-    # profile columns and vector (nothing re-profiled, looked up or re-embedded)
-    pkeys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # table row -> vector-index row and back (-1: none), valid while irow_key matches the index
-    irow: np.ndarray | None = None
-    trow: np.ndarray | None = None
-    irow_key: tuple | None = None
-
-
 class MatchEngine:
     """Open with :meth:`open`; use as a context manager or call :meth:`close`."""
 
@@ -94,7 +72,7 @@ class MatchEngine:
         self._lock = threading.RLock()
         self._encoder = encoder
         self._ctx = None
-        self._sides: dict[str, _Side] = {}
+        self._sides: dict[str, Side] = {}
         self._last_sync: dict[str, float] = {}
         self._ranking = None
         self._stations: tuple[int, dict] | None = None
@@ -235,6 +213,34 @@ class MatchEngine:
         self._after_write(kind, show_progress)
         return report
 
+    # -- the public surface for batch work (digests, referrals, the API, benchmarks) ---------------
+    def refresh(self, kind: str) -> None:
+        """Bring a loaded cache in step with writes made to the store outside the engine (e.g. a
+        referral's hire effects written in the caller's transaction)."""
+        self._after_write(kind, False)
+
+    def writing(self) -> contextlib.AbstractContextManager:
+        """A context that serialises check-then-write sequences with the engine's cache updates."""
+        return self._lock
+
+    def open_jobs(self, today: date) -> OpenJobs:
+        """Every job that can be matched on ``today`` (open, posted, not expired), as columns."""
+        with self._lock:
+            t = self._side("jobs").table
+            alive = np.flatnonzero(t.alive[: len(t.ids)])
+            rows = alive[t.open[alive] & (t.expires[alive] >= today.toordinal()) & (t.posted[alive] <= today.toordinal())]
+            return OpenJobs(ids=[t.ids[r] for r in rows.tolist()], lat=t.lat[rows].copy(), lng=t.lng[rows].copy(),
+                            region=[t.region[r] or "" for r in rows.tolist()], posted=t.posted[rows].copy())
+
+    def index_info(self, load: bool = False) -> dict[str, dict[str, Any]]:
+        """Per side (``jobs``, ``seekers``): records held, change number synced, index kind and
+        dimension. Only sides already loaded, unless ``load``."""
+        if load:
+            for name in ("jobs", "seekers"):
+                self._side(name)
+        return {name: {"size": len(side.table), "seq": side.seq, "index_kind": side.index.kind,
+                       "dim": side.index.dim} for name, side in dict(self._sides).items()}
+
     def _after_write(self, kind: str, show_progress: bool) -> None:
         """Keep a loaded index in step with a write (a new job is matchable at once)."""
         if kind == "station":
@@ -249,7 +255,7 @@ class MatchEngine:
     def _index_dir(self, side: str) -> Path:
         return self.settings.home / "index" / side
 
-    def _side(self, name: str, show_progress: bool = False) -> _Side:
+    def _side(self, name: str, show_progress: bool = False) -> Side:
         """The synced cache of one side, loading or building it on first use."""
         with self._lock:
             side = self._sides.get(name)
@@ -261,16 +267,16 @@ class MatchEngine:
                 self._sync(side, show_progress=show_progress)
             return side
 
-    def _new_side(self, name: str) -> _Side:
+    def _new_side(self, name: str) -> Side:
         from matcher.features.tables import JobTable, SeekerTable
         from matcher.index.faiss_index import FaissIndex
         from matcher.index.spatial import GridIndex
 
         table = (JobTable if name == "jobs" else SeekerTable)(self.ctx.codes)
         index = FaissIndex(self.dim, exact_max=self.settings.exact_index_max)
-        return _Side(name, index, table, GridIndex(), np.zeros((0, self.dim), dtype=np.float32))
+        return Side(name, index, table, GridIndex(), np.zeros((0, self.dim), dtype=np.float32))
 
-    def _load_side(self, name: str, show_progress: bool) -> _Side:
+    def _load_side(self, name: str, show_progress: bool) -> Side:
         """Feature tables are rebuilt from the store; vectors come from the persisted embeddings,
         so nothing is embedded twice. The FAISS index is loaded when it is valid and current, then
         checked against the store (a process killed after a write but before saving leaves it
@@ -317,7 +323,7 @@ class MatchEngine:
                                        "detail": detail, "repaired": 0}
         return side
 
-    def _fill_from_store(self, side: _Side, kind: str, show_progress: bool, upto: int | None, index_loaded: bool) -> int:
+    def _fill_from_store(self, side: Side, kind: str, show_progress: bool, upto: int | None, index_loaded: bool) -> int:
         """Fill the side's table and vectors from the store. With a loaded index, bring it in step
         (records added, removed or changed since it was saved) and return how many were fixed."""
         seq = self.store.max_seq(kind)
@@ -341,7 +347,7 @@ class MatchEngine:
         return repaired if index_loaded else 0
 
     @staticmethod
-    def _outdated_vectors(side: _Side, chunk: int = 65_536) -> list[str]:
+    def _outdated_vectors(side: Side, chunk: int = 65_536) -> list[str]:
         """Ids whose vector in a loaded index differs from the store's current embedding."""
         ids = [i for i in side.table.ids if i is not None]
         out: list[str] = []
@@ -358,7 +364,7 @@ class MatchEngine:
             return rec.get("status", "open") == "open"
         return rec.get("status", "unemployed") != "employed"
 
-    def _sync(self, side: _Side, show_progress: bool = False) -> None:
+    def _sync(self, side: Side, show_progress: bool = False) -> None:
         kind = _KIND_OF_SIDE[side.kind]
         changes = self.store.changes_since(kind, side.seq)
         self._last_sync[side.kind] = time.monotonic()
@@ -370,7 +376,7 @@ class MatchEngine:
         side.seq = max(side.seq, max(c.seq for c in changes))
         side.dirty = True
 
-    def _apply(self, side: _Side, kind: str, live: list[dict], gone: list[str], show_progress: bool,
+    def _apply(self, side: Side, kind: str, live: list[dict], gone: list[str], show_progress: bool,
                add_to_index: bool) -> None:
         """Bring the table, grid, vectors and (``add_to_index``) the vector index in step with changed
         records. A record already in the table whose profile fields are unchanged (same
@@ -388,7 +394,7 @@ class MatchEngine:
         ctx = self.ctx
         t = side.table
         # the table row -> index row map is kept in step here when it is valid now
-        track = add_to_index and side.irow is not None and side.irow_key == _irow_key(side.index)
+        track = add_to_index and side.irow is not None and side.irow_key == irow_key(side.index)
         side.irow_key = None
         if track and len(side.irow) < len(t.alive):
             side.irow = np.concatenate([side.irow, np.full(len(t.alive) - len(side.irow), -1, dtype=np.int64)])
@@ -406,7 +412,7 @@ class MatchEngine:
                 t.remove(present)
         if not live:
             if track:
-                side.irow_key = _irow_key(side.index)
+                side.irow_key = irow_key(side.index)
             return
         n = len(live)
         keys = np.fromiter((profile_key(kind, r) for r in live), dtype=np.int64, count=n)
@@ -434,8 +440,7 @@ class MatchEngine:
                 if prof is not None:
                     feats.update(job_profile_features(prof, ctx.codes, ctx.taxonomy))
             else:
-                circle = self._circle(rec, stations)
-                feats = seeker_base_features(rec, ctx.gazetteer, circle, _speed(circle.mode))
+                feats = seeker_base_features(rec, ctx.gazetteer, stations.get(rec.get("station_id") or "", (None, None)))
                 if prof is not None:
                     feats.update(seeker_profile_features(prof, ctx.codes))
             rows[i] = t.upsert(rec["id"], feats)  # an unchanged profile: its columns stay as they are
@@ -464,9 +469,9 @@ class MatchEngine:
                 new = index.rows_for(ids)
                 side.irow[rows[add]] = new
                 side.trow[new] = rows[add]
-                side.irow_key = _irow_key(index)
+                side.irow_key = irow_key(index)
 
-    def _save(self, side: _Side) -> None:
+    def _save(self, side: Side) -> None:
         if self.settings.read_only:  # a read-only engine (a digest worker) keeps its caches in memory
             return
         side.index.save(self._index_dir(side.kind), meta={"encoder": self.encoder_name, "seq": side.seq,
@@ -595,18 +600,6 @@ class MatchEngine:
             self._stations = (seq if seq is not None else self.store.max_seq("station"), circles)
         return self._stations[1]
 
-    def _circle(self, seeker: dict[str, Any], stations: dict | None = None):
-        from matcher.ranking.locality import seeker_circle
-
-        area = seeker.get("area_type")
-        if not area:
-            pos = self.ctx.gazetteer.locate(seeker.get("lat"), seeker.get("lng"), seeker.get("region_code"), None)
-            area = pos.area_type
-        st = (stations or {}).get(seeker.get("station_id") or "", (None, None))
-        return seeker_circle(area, seeker.get("max_commute_minutes"), seeker.get("max_distance_km"),
-                             seeker.get("travel_mode"), bool(seeker.get("willing_to_relocate")),
-                             bool(seeker.get("hard_distance_limit")), self.ranking.locality_cfg, st[0], st[1])
-
     def _resolve(self, kind: str, ref: str | dict | Record) -> tuple[dict[str, Any], bool]:
         """A stored id, a dict profile or a typed record -> (validated dict, stored?)."""
         if isinstance(ref, str):
@@ -624,7 +617,7 @@ class MatchEngine:
             return coerce_records(kind, [data])[0].to_dict(), False
         raise ValidationFailed([FieldError(None, "应为记录编号或记录内容 / expected a record id or a record")])
 
-    def _query_vector(self, kind: str, rec: dict[str, Any], text: str, stored: bool, side: _Side | None) -> np.ndarray:
+    def _query_vector(self, kind: str, rec: dict[str, Any], text: str, stored: bool, side: Side | None) -> np.ndarray:
         if stored and side is not None:
             row = side.table.row_of.get(rec["id"])
             if row is not None:
@@ -634,121 +627,35 @@ class MatchEngine:
         enc = self.encoder
         return (enc.encode_queries([text]) if kind == "seeker" else enc.encode_documents([text]))[0]
 
-    def _candidates(self, side: _Side, qvec: np.ndarray, lat: float, lng: float, radius_km: float,
-                    shortlist=None) -> tuple[np.ndarray, np.ndarray]:
-        """Rows to rank and their exact cosines.
-
-        (a) The ``candidates`` nearest neighbours in the whole vector index: good matches anywhere
-            (a seeker willing to relocate; jobs outside the circle still count in the ranking).
-        (b) Around the query, from the spatial grid: when the cells covering the radius hold at most
-            ``local_candidates`` rows, all of them. Otherwise, among the rows inside the radius: the
-            ``local_nearest`` nearest (whatever their wording); the ``local_semantic`` best by cosine
-            (the vector index with those rows as an allowed mask: an exact scan of them or IVF with a
-            bitmap selector, by the index's cost model); and, with ``shortlist`` ((rows, km, m) ->
-            the m best by the ranking's cosine-free part, e.g.
-            :func:`~matcher.ranking.ranker.job_shortlist`), the ``local_prior`` best on occupation,
-            locality, wage and priority.
-
-        Until 2026-11 (b) was the 1,500 *nearest* rows: in a dense city a better job further inside
-        the radius was never seen (recall@20 of "top 20 by cosine within 10 km": 0.86 at 100k jobs,
-        0.58 at 1M; docs/benchmarks.md).
-        """
-        cfg = self.ranking
-        t = side.table
-        k = min(cfg.candidates, len(t))
-        parts = []
-        if k > 0:
-            parts.append(self._table_rows(side, side.index.search(qvec, k)))
-        if lat is not None and not np.isnan(lat):
-            near, near_lat, near_lng = side.grid.within_points(lat, lng, radius_km)
-            if len(near) > cfg.local_candidates:
-                # squared distance in degrees of latitude (equirectangular: well under 0.1% off here)
-                d2 = (near_lat - lat) ** 2 + ((near_lng - lng) * np.cos(np.radians(lat))) ** 2
-                parts.extend(self._local_candidates(side, qvec, near, d2, radius_km, shortlist))
-            else:
-                parts.append(near)
-        if not parts:
-            return np.empty(0, dtype=np.int64), np.empty(0)
-        cand = np.unique(np.concatenate(parts))
-        cand = cand[t.alive[cand]]
-        return cand, side.vectors[cand] @ qvec
-
-    def _local_candidates(self, side: _Side, qvec: np.ndarray, near: np.ndarray, d2: np.ndarray, radius_km: float,
-                          shortlist) -> list[np.ndarray]:
-        """Part (b) of :meth:`_candidates` when many rows lie around the query (``d2``: their squared
-        distances in degrees of latitude)."""
-        cfg = self.ranking
-        keep = d2 <= (radius_km / _KM_PER_DEGREE) ** 2
-        inside, d2 = near[keep], d2[keep]
-        out = []
-        m = min(cfg.local_nearest, len(inside))
-        if m:
-            out.append(inside[np.argpartition(d2, m - 1)[:m]])
-        if len(inside) <= cfg.local_candidates:
-            out.append(inside)
-            return out
-        m = min(cfg.local_prior, len(inside))
-        if shortlist is not None and m:
-            out.append(inside[shortlist(inside, np.sqrt(d2) * _KM_PER_DEGREE, m)])
-        m = min(cfg.local_semantic, len(inside))
-        irow = self._index_rows(side)[inside]
-        irow = irow[irow >= 0]
-        if m and len(irow):
-            mask = np.zeros(side.index.n_rows, dtype=bool)
-            mask[irow] = True
-            out.append(self._table_rows(side, side.index.search(qvec, m, allowed=mask)))
-        return out
-
-    def _table_rows(self, side: _Side, res) -> np.ndarray:
-        """Table rows of a one-query search result."""
-        found = res.rows[0]
-        found = found[found >= 0]
-        self._index_rows(side)
-        if len(found) and int(found.max()) < len(side.trow):
-            rows = side.trow[found]
-            if (rows >= 0).all():
-                return rows
-        return side.table.rows(res.ids[0])  # the map lags the index (not expected): by id
-
-    def _index_rows(self, side: _Side) -> np.ndarray:
-        """Table row -> vector-index row (-1: not in the index). Kept in step by :meth:`_apply`;
-        rebuilt here when the index was replaced, renumbered or changed without it."""
-        t = side.table
-        if side.irow is None or side.irow_key != _irow_key(side.index) or len(side.irow) < len(t.alive):
-            irow = np.full(len(t.alive), -1, dtype=np.int64)
-            trow = np.full(side.index.n_rows, -1, dtype=np.int64)
-            rows = np.flatnonzero(t.alive)
-            if len(rows):
-                ids = t.ids
-                irow[rows] = side.index.rows_for([ids[r] for r in rows.tolist()])
-                indexed = irow[rows] >= 0
-                trow[irow[rows][indexed]] = rows[indexed]
-            side.irow, side.trow, side.irow_key = irow, trow, _irow_key(side.index)
-        return side.irow
-
     def match_jobs(self, seeker: str | dict | Seeker, k: int = 20, *, today: date | None = None) -> list[Match]:
         """Ranked, explained jobs for a stored seeker id or an ad-hoc seeker profile."""
         from matcher.features.tables import seeker_features
-        from matcher.ranking.ranker import job_shortlist, rank_jobs
+        from matcher.ranking import ranker, reach
+        from matcher.ranking.signals import job_pairs
 
         k = _check_k(k)
         rec, stored = self._resolve("seeker", seeker)
         ctx = self.ctx
+        cfg = self.ranking
         side = self._side("jobs")
         prof = ctx.profiler.seeker(rec)
-        circle = self._circle(rec, self._station_circles() if rec.get("station_id") else None)
-        q = seeker_features(rec, prof, ctx.codes, ctx.gazetteer, circle, _speed(circle.mode))
-        seekers_side = self._sides.get("seekers")
-        qvec = self._query_vector("seeker", rec, prof.text, stored, seekers_side)
-        radius = circle.radius_km(self.ranking.locality_cfg.detour_factor) * self.ranking.locality_cfg.local_search_factor
-        if q["prec"] <= 2:
+        stations = self._station_circles() if rec.get("station_id") else {}
+        q = seeker_features(rec, prof, ctx.codes, ctx.gazetteer, stations.get(rec.get("station_id") or "", (None, None)))
+        qvec = self._query_vector("seeker", rec, prof.text, stored, self._sides.get("seekers"))
+        radius = reach.search_radius_km(reach.query_circles(q, cfg.locality_cfg), cfg.locality_cfg)
+        if q["prec"] <= reach.COUNTY:
             radius = max(radius, 15.0)
         today_n = (today or date.today()).toordinal()
         with self._lock, _blas_limit(self.settings.query_blas_threads):
-            shortlist = functools.partial(job_shortlist, q, circle, side.table, cfg=self.ranking, today=today_n)
-            rows, cos = self._candidates(side, qvec, q["lat"], q["lng"], radius, shortlist)
-            ranked = rank_jobs(q, prof.skills, circle, side.table, rows, cos, self.ranking, today_n, k)
-            ids = [side.table.ids[r.row] for r in ranked]
+            t = side.table
+
+            def pairs(rows, km=None, cos=None):
+                return job_pairs(q, t, rows, cfg, today_n, cos, km, skills=prof.skills)
+
+            rows, cos = CandidateSelector(cfg).select(
+                side, qvec, q["lat"], q["lng"], radius, lambda rows, km, m: ranker.shortlist(pairs(rows, km), m, cfg))
+            ranked = ranker.rank(pairs(rows, cos=cos), cfg, k)
+            ids = [t.ids[r.row] for r in ranked]
         jobs = self.store.get_dicts("job", ids)
         return [Match(id=i, score=r.score, breakdown=r.breakdown, reasons=r.reasons, summary=job_summary(jobs.get(i, {})))
                 for i, r in zip(ids, ranked, strict=True)]
@@ -758,32 +665,37 @@ class MatchEngine:
         """Ranked, explained, masked candidates for a stored job id or an ad-hoc job;
         ``region_prefix`` keeps only seekers registered in that area (a staff account's own)."""
         from matcher.features.tables import job_features
+        from matcher.ranking import ranker, reach
         from matcher.ranking.filters import age_years
-        from matcher.ranking.ranker import rank_seekers, seeker_shortlist
+        from matcher.ranking.signals import seeker_pairs
 
         k = _check_k(k)
         rec, stored = self._resolve("job", job)
         ctx = self.ctx
+        cfg = self.ranking
         side = self._side("seekers")
         prof = ctx.profiler.job(rec)
         q = job_features(rec, prof, ctx.codes, ctx.gazetteer, ctx.taxonomy, ctx.vocabulary)
-        jobs_side = self._sides.get("jobs")
-        qvec = self._query_vector("job", rec, prof.text, stored, jobs_side)
-        radius = 25.0 if q["prec"] >= 3 else 40.0
+        qvec = self._query_vector("job", rec, prof.text, stored, self._sides.get("jobs"))
+        radius = 25.0 if q["prec"] >= reach.TOWNSHIP else 40.0
         today_n = (today or date.today()).toordinal()
         licenses = frozenset(ctx.vocabulary.canonical(x) for x in rec.get("licenses_required") or [])
         with self._lock, _blas_limit(self.settings.query_blas_threads):
-            shortlist = functools.partial(seeker_shortlist, q, side.table, cfg=self.ranking, today=today_n,
-                                          require_consent=require_consent)
-            rows, cos = self._candidates(side, qvec, q["lat"], q["lng"], radius, shortlist)
+            t = side.table
+
+            def pairs(rows, km=None, cos=None):
+                return seeker_pairs(q, t, rows, cfg, today_n, cos, km, skills=prof.skills, licenses=licenses)
+
+            rows, cos = CandidateSelector(cfg).select(
+                side, qvec, q["lat"], q["lng"], radius,
+                lambda rows, km, m: ranker.shortlist(pairs(rows, km), m, cfg, require_consent=require_consent))
             if region_prefix:
-                keep = np.fromiter((str(side.table.region[r] or "").startswith(region_prefix) for r in rows),
+                keep = np.fromiter((str(t.region[r] or "").startswith(region_prefix) for r in rows),
                                    dtype=bool, count=len(rows))
                 rows, cos = rows[keep], cos[keep]
-            ranked = rank_seekers(q, licenses, prof.skills, side.table, rows, cos, self.ranking, today_n, k,
-                                  require_consent=require_consent)
-            ids = [side.table.ids[r.row] for r in ranked]
-            born = [int(side.table.born[r.row]) for r in ranked]
+            ranked = ranker.rank(pairs(rows, cos=cos), cfg, k, require_consent=require_consent)
+            ids = [t.ids[r.row] for r in ranked]
+            born = [int(t.born[r.row]) for r in ranked]
         seekers = self.store.get_dicts("seeker", ids)
         out = []
         for i, r, b in zip(ids, ranked, born, strict=True):
@@ -814,18 +726,23 @@ class MatchEngine:
 
 
 @dataclass
+class OpenJobs:
+    """Columns of the jobs that can be matched on a day (:meth:`MatchEngine.open_jobs`)."""
+
+    ids: list[str]
+    lat: np.ndarray
+    lng: np.ndarray
+    region: list[str]
+    posted: np.ndarray  # ordinal day posted
+
+
+@dataclass
 class _Context:
     gazetteer: Any
     taxonomy: Any
     vocabulary: Any
     profiler: Any
     codes: Any
-
-
-def _irow_key(index) -> tuple:
-    """What a table row -> index row map depends on: the index object, its row numbering
-    (``generation``) and its size (a change made without the map is seen as stale)."""
-    return id(index), index.generation, len(index), index.n_rows
 
 
 _BLAS = None
@@ -844,12 +761,6 @@ def _blas_limit(threads: int):
 
         _BLAS = ThreadpoolController()  # finds the BLAS libraries loaded now (numpy's, FAISS's)
     return _BLAS.limit(limits=threads, user_api="blas")
-
-
-def _speed(mode: str) -> float:
-    from matcher.features.geo import TRAVEL_SPEED_KMH
-
-    return TRAVEL_SPEED_KMH[mode]
 
 
 def _check_k(k: int) -> int:

@@ -266,14 +266,14 @@ def record_entry(engine, seeker: dict[str, Any], entry: EmploymentEntry, *, by: 
     today = today or date.today()
     row = entry_row(seeker, entry, by=by, today=today)
     store = engine.store
-    with engine._lock:
+    with engine.writing():
         changed = seeker_after(seeker, [*entries_of(store, seeker["id"]), row["data"]])
         with store.engine.begin() as conn:
             worklog.insert(store, "employment", row, conn=conn)
             if changed is not None:
                 store.upsert("seeker", coerce_records("seeker", [changed]), conn=conn)
         if changed is not None:
-            engine._after_write("seeker", False)
+            engine.refresh("seeker")
     return row["data"]
 
 

@@ -241,7 +241,7 @@ def transition_referral(engine, referral_id: str, changes: dict[str, Any], *,
             updated = records[0][1].to_dict()
             record_consent(store, updated, consent_changes(current, updated), by, conn)
         for kind in touched:  # indexes follow the committed change
-            engine._after_write(kind, False)
+            engine.refresh(kind)
     return updated
 
 

@@ -21,8 +21,7 @@ _SIDE_KIND = {"jobs": "job", "seekers": "seeker"}
 
 def index_sizes(engine) -> dict[str, int]:
     """Records in each loaded index (a side not loaded yet is left out)."""
-    sides = dict(getattr(engine, "_sides", {}))
-    return {name: len(side.table) for name, side in sides.items()}
+    return {name: info["size"] for name, info in engine.index_info().items()}
 
 
 @router.get("/healthz", response_model=Health, summary="存活检查 / liveness")
@@ -73,10 +72,10 @@ def engine_families(request: Request) -> list[GaugeMetricFamily]:
         out.append(g)
     if engine is None:
         return out
-    sides = dict(getattr(engine, "_sides", {}))
+    sides = engine.index_info()
     size = _gauge("matcher_index_size", "Records in each vector index.", ("side",))
-    for name, side in sorted(sides.items()):
-        size.add_metric([name], len(side.table))
+    for name, info in sorted(sides.items()):
+        size.add_metric([name], info["size"])
     out.append(size)
     if health is not None and not health.up:
         return out
@@ -84,11 +83,11 @@ def engine_families(request: Request) -> list[GaugeMetricFamily]:
                    ("side",))
     lag = _gauge("matcher_index_lag_changes", "Changes in the store that this process's index has not applied yet.",
                  ("side",))
-    for name, side in sorted(sides.items()):
+    for name, info in sorted(sides.items()):
         try:
             kind = _SIDE_KIND[name]
-            queue.add_metric([name], engine.store.count(kind, seq_above=side.seq))
-            lag.add_metric([name], max(0, engine.store.max_seq(kind) - side.seq))
+            queue.add_metric([name], engine.store.count(kind, seq_above=info["seq"]))
+            lag.add_metric([name], max(0, engine.store.max_seq(kind) - info["seq"]))
         except Exception:
             continue
     out += [queue, lag]

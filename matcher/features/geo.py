@@ -47,6 +47,8 @@ __all__ = [
     "bounding_box",
     "haversine_km",
     "in_china",
+    "km_for_minutes",
+    "minutes_for_km",
     "travel_minutes",
 ]
 
@@ -111,7 +113,18 @@ def travel_minutes(distance_km: Any, mode: str = "walk", detour: float = DETOUR_
         raise ValueError(f"绕行系数必须为正数：{detour!r} / detour factor must be positive: {detour!r}")
     d = _arr(distance_km)
     d = np.where(d < 0, np.nan, d)
-    return _out(d * (detour / TRAVEL_SPEED_KMH[mode] * 60.0))
+    return _out(minutes_for_km(d, TRAVEL_SPEED_KMH[mode], detour))
+
+
+def minutes_for_km(distance_km: Any, speed_kmh: Any, detour: float = DETOUR_FACTOR) -> Any:
+    """The travel-time formula, the one place it is written: straight-line km -> minutes
+    (``km * detour / speed * 60``). Vectorised over both arguments; NaN propagates."""
+    return np.asarray(distance_km, dtype=np.float64) * detour / np.asarray(speed_kmh, dtype=np.float64) * 60.0
+
+
+def km_for_minutes(minutes: Any, speed_kmh: Any, detour: float = DETOUR_FACTOR) -> Any:
+    """The inverse of :func:`minutes_for_km`: how far (straight line) ``minutes`` of travel reach."""
+    return np.asarray(minutes, dtype=np.float64) / 60.0 * np.asarray(speed_kmh, dtype=np.float64) / detour
 
 
 def bounding_box(lat: Any, lng: Any, radius_km: Any) -> tuple[Any, Any, Any, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from matcher.features.profiles import Profile
-from matcher.ranking.locality import PRECISION_CODES
+from matcher.ranking.reach import MODE_CODES, PRECISION_CODES
 from matcher.vocab import EDUCATION_RANK, Education, EmploymentType, PriorityGroup
 
 NO_DAY = np.iinfo(np.int32).max
@@ -246,24 +246,34 @@ class SeekerTable(_Table):
         "occ4a": (np.int32, -1), "occ3a": (np.int32, -1), "occ2a": (np.int32, -1), "conf_a": (np.float32, 0),
         "occ4b": (np.int32, -1), "occ3b": (np.int32, -1), "occ2b": (np.int32, -1), "conf_b": (np.float32, 0),
         "priority": (np.int32, 0),
-        "circle": (np.float32, 15.0),
-        "circle_urban": (bool, True),
-        "speed": (np.float32, 15.0),
+        # raw reach columns: the circles are computed from them at ranking time (ranking.reach.circles)
+        "own_minutes": (np.float32, np.nan),  # the seeker's max_commute_minutes
+        "own_km": (np.float32, np.nan),  # the seeker's max_distance_km
+        "mode": (np.int8, -1),  # travel mode code (ranking.reach.TRAVEL_MODES), -1 not given
+        "relocate": (bool, False),
         "hard": (bool, False),
+        "st_minutes": (np.float32, np.nan),  # the seeker's station's urban circle, minutes
+        "st_km": (np.float32, np.nan),  # the seeker's station's rural circle, km
     }
     OBJECTS = ("skills", "region", "station", "wishes")
     #: columns written by :func:`seeker_profile_features`
     PROFILE_COLUMNS = ("occ4a", "occ3a", "occ2a", "conf_a", "occ4b", "occ3b", "occ2b", "conf_b", "skills", "wishes")
 
 
-def seeker_features(seeker: dict[str, Any], profile: Profile, codes: CodeBook, gazetteer, circle,
-                    speed_kmh: float) -> dict[str, Any]:
+def seeker_features(seeker: dict[str, Any], profile: Profile, codes: CodeBook, gazetteer,
+                    station_circle: tuple[float | None, float | None] = (None, None)) -> dict[str, Any]:
     """The column values of one seeker (pure apart from interning codes)."""
-    return {**seeker_base_features(seeker, gazetteer, circle, speed_kmh), **seeker_profile_features(profile, codes)}
+    return {**seeker_base_features(seeker, gazetteer, station_circle), **seeker_profile_features(profile, codes)}
 
 
-def seeker_base_features(seeker: dict[str, Any], gazetteer, circle, speed_kmh: float) -> dict[str, Any]:
-    """The columns of a seeker that do not depend on their text profile (``SeekerTable.PROFILE_COLUMNS``)."""
+def _num(v: Any) -> float:
+    return np.nan if v in (None, "") else float(v)
+
+
+def seeker_base_features(seeker: dict[str, Any], gazetteer,
+                         station_circle: tuple[float | None, float | None] = (None, None)) -> dict[str, Any]:
+    """The columns of a seeker that do not depend on their text profile (``SeekerTable.PROFILE_COLUMNS``).
+    ``station_circle``: their station's own (urban minutes, rural km) bounds, if it set any."""
     loc, area = _location(seeker, gazetteer)
     status = seeker.get("status", "unemployed")
     return {
@@ -276,7 +286,10 @@ def seeker_base_features(seeker: dict[str, Any], gazetteer, circle, speed_kmh: f
             "edu": edu_rank(seeker.get("education")),
             "born": day_number(seeker.get("birth_date")) if seeker.get("birth_date") else 0,
             "priority": bits(seeker.get("priority_groups"), PRIORITY_BITS),
-            "circle": circle.limit, "circle_urban": circle.urban, "speed": speed_kmh, "hard": circle.hard,
+            "own_minutes": _num(seeker.get("max_commute_minutes")), "own_km": _num(seeker.get("max_distance_km")),
+            "mode": MODE_CODES.get(seeker.get("travel_mode") or "", -1),
+            "relocate": bool(seeker.get("willing_to_relocate")), "hard": bool(seeker.get("hard_distance_limit")),
+            "st_minutes": _num(station_circle[0]), "st_km": _num(station_circle[1]),
             "region": seeker.get("region_code") or "",
             "station": seeker.get("station_id"),
         }

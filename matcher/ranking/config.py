@@ -1,10 +1,7 @@
 """Every ranking weight and bound in one typed config, with its documented default.
 
-Defaults were chosen on the development evaluation set (``matcher evaluate``, 126 queries over
-568 labelled real postings): the first defaults (0.40/0.25/0.10/0.20) under-weighted occupation
-agreement, so a relevant job 12 km away lost to an unrelated one inside the circle; the tuned ones
-lift nDCG@10 from 0.727 to 0.843 (exact occupation) and keep the best local nDCG (right
-occupation within 25 km, 0.765). See ``docs/evaluation.md``. Override with ``engine.ranking = ...``.
+Each signal of ``matcher/ranking/signals.py`` has its weight here (the field of the same name);
+how the defaults were chosen is in ``docs/evaluation.md``. Override with ``engine.ranking = ...``.
 """
 
 from __future__ import annotations
@@ -22,7 +19,14 @@ class LocalityConfig(BaseModel):
     decay_half_life: float = Field(
         1.0, gt=0, description="Outside the circle the score halves every `half_life × circle` of extra distance/time."
     )
-    relocate_widen: float = Field(6.0, ge=1.0, description="Circle multiplier for seekers willing to relocate.")
+    reach_factor: float = Field(
+        2.0, ge=1.0, description="A seeker who gave no commute limit reaches this many circles (the within_reach tier)."
+    )
+    relocate_widen: float = Field(6.0, ge=1.0, description="Circle and reach multiplier for seekers willing to relocate.")
+    migrate_km: float = Field(
+        50.0, gt=0, description="Beyond reach and further than this: the job means working away from home (外出务工); "
+        "listed after beyond-reach jobs nearer than this.",
+    )
     county_precision_cap: float = Field(
         0.75, ge=0, le=1, description="Best locality score when a side is only known to its county centre."
     )
@@ -53,6 +57,24 @@ class RankingConfig(BaseModel):
     wage: float = Field(0.05, ge=0, description="How the wage compares with what the seeker wants.")
     candidate_locality: float = Field(
         0.35, ge=0, description="Locality weight in employers' candidate lists: employers ask for people nearby."
+    )
+    relevance_floor: float = Field(
+        0.3, ge=0, le=1, description="A pair is relevant when its relevance (semantic and occupation, weighted as "
+        "in the score, in [0, 1]) reaches this and, with `occupation_evidence`, the two sides are the same "
+        "occupation. Lists hold relevant items only (all items when none is relevant); beyond-reach items come "
+        "after the reachable relevant ones.",
+    )
+    occupation_evidence: bool = Field(
+        True, description="Relevant pairs must show the same occupation: the same 4-level code, or a cosine of at "
+        "least `same_occupation_cosine` (for wishes the taxonomy cannot code). Off: the floor alone decides.",
+    )
+    same_occupation_cosine: float = Field(
+        0.92, ge=-1, le=1, description="Cosine that counts as same-occupation evidence without a shared 4-level code "
+        "(on the development set, pairs above it share the code 4 times as often as a random level-3 sibling).",
+    )
+    reason_confidence: float = Field(
+        0.55, ge=0, le=1, description="Both sides' occupation codes must be at least this sure for a reason to say "
+        "一致/相近 (word-overlap guesses of the taxonomy stay below 0.5).",
     )
     semantic_floor: float = Field(
         0.70, ge=-1, le=1, description="Cosine mapped to 0 (e5 cosines of unrelated Chinese texts sit near 0.7-0.75)."

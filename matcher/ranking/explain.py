@@ -1,45 +1,65 @@
-"""Short Chinese reasons a staff member can read out ("距您约1.2公里，骑电动车约6分钟")."""
+"""Short Chinese reasons a staff member can read out ("距您约1.2公里，骑电动车约6分钟").
+
+A reason is true or absent: "一致" only for the same 4-level occupation, "相近" only for the same
+2/3-level group, and only when both sides' codes are sure enough (``reason_confidence``); reach
+reasons say the tier ("超出通勤范围（约294公里），需外出务工")."""
 
 from __future__ import annotations
 
 import math
 
 from matcher.features.tables import PRIORITY_BITS
+from matcher.ranking import reach as R
 from matcher.vocab import PRIORITY_GROUP_ZH, PriorityGroup
 
 MODE_ZH = {"walk": "步行", "ebike": "骑电动车", "bus": "坐公交", "car": "开车"}
+#: The first reason of a list in which nothing relevant is reachable (both directions).
+NOTHING_REACHABLE = {"jobs": "本圈暂无合适岗位，以下为通勤范围外的岗位",
+                     "seekers": "附近暂无合适人选，以下为通勤范围外的求职者"}
 
 
 def _km(km: float) -> str:
     return f"{km:.1f}" if km < 10 else f"{km:.0f}"
 
 
-def locality_reason(km: float, minutes: float, inside: bool, urban: bool, limit: float, mode: str,
-                    precision: int, who: str = "您") -> str | None:
-    if km is None or math.isnan(km):
+def reach_reason(tier: int, km: float, minutes: float, located: bool, precision: int, urban: bool, circle: float,
+                 mode: str, migrate_km: float, who: str = "您") -> str:
+    """Where the pair stands: distance, travel time and tier (``who``: "您" or "岗位")."""
+    if not located or km is None or math.isnan(km):
         return "岗位或住址未提供位置，距离未知"
-    if precision <= 2:  # county/city centre only
+    mine = "您的" if who == "您" else "本人"
+    if tier == R.BEYOND_REACH:
+        text = f"超出{mine}通勤范围（约{_km(km)}公里）"
+        return text + ("，需外出务工" if km > migrate_km else "")
+    if tier == R.COOPERATION:
+        return f"劳务协作地区岗位（约{_km(km)}公里）"
+    if precision <= R.COUNTY:
         return f"距{who}约{_km(km)}公里（按区县中心估算）"
-    if urban and minutes > 180:  # a travel time in hours is no commute: say the distance only
-        return f"距{who}约{_km(km)}公里（超出{limit:g}分钟就业圈）"
+    unit = "分钟" if urban else "公里"
+    where = f"在{circle:g}{unit}就业圈内" if tier == R.INSIDE_CIRCLE else f"在{mine}通勤范围内"
     if urban:
-        text = f"距{who}约{_km(km)}公里，{MODE_ZH.get(mode, '')}约{max(1, round(minutes))}分钟"
-        return text + ("" if inside else f"（超出{limit:g}分钟就业圈）")
-    return f"距{who}约{_km(km)}公里" + (f"，在{limit:g}公里就业圈内" if inside else f"（超出{limit:g}公里就业圈）")
+        return f"距{who}约{_km(km)}公里，{MODE_ZH.get(mode, '')}约{max(1, round(minutes))}分钟，{where}"
+    return f"距{who}约{_km(km)}公里，{where}"
 
 
-def occupation_reason(level: int, wish: str | None, job_side_name: str | None = None) -> str | None:
-    if not wish or level == 0:
+def occupation_reason(level: int, confidence: float, wish: str | None, min_confidence: float,
+                      direction: str = "jobs") -> str | None:
+    """"一致" for the same 4-level occupation, "相近" for the same 2/3-level group; nothing when the
+    codes are a guess (either side below ``min_confidence``) or there is no wish to quote."""
+    if not wish or level < 2 or confidence < min_confidence:
         return None
-    if level == 4:
-        return f"与您想做的{wish}一致"
-    return f"与您想做的{wish}相近"
+    word = "一致" if level == 4 else "相近"
+    if direction == "jobs":
+        return f"与您想做的{wish}{word}"
+    return f"想做{wish}，与岗位{word}"
 
 
-def skills_reason(matched: list[str]) -> str | None:
+def skills_reason(matched: list[str], direction: str = "jobs") -> str | None:
     if not matched:
         return None
-    return f"您的{'、'.join(matched[:3])}符合岗位要求"
+    if direction == "jobs":
+        return f"您的{'、'.join(matched[:3])}符合岗位要求"
+    return f"具备{'、'.join(matched[:3])}"
 
 
 def wage_reason(wage_min: float, wage_max: float, desired: float) -> str | None:

@@ -8,11 +8,8 @@ stated wage is not filtered by the seeker's wage floor), but known ones always d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
-
-from matcher.features.tables import DISABLED_BIT, NO_DAY  # noqa: F401  (re-exported for scorers)
 
 LEGAL_WORKING_AGE = 16  # 《劳动法》: no employment under 16
 ADULT_AGE = 18  # minors (16-17) are kept off heavy physical work
@@ -34,11 +31,6 @@ def age_years(born_ordinal: np.ndarray | int, today_ordinal: int) -> np.ndarray:
     """Whole years (approximate by 365.2425-day years); NaN where unknown (0)."""
     born = np.asarray(born_ordinal, dtype=np.float64)
     return np.where(born > 0, np.floor((today_ordinal - born) / 365.2425), np.nan)
-
-
-def job_side(t, rows: np.ndarray, today: int) -> np.ndarray:
-    """The job itself is matchable: open, posted, not expired."""
-    return t.open[rows] & (t.expires[rows] >= today) & (t.posted[rows] <= today)
 
 
 def wage_floor(desired: np.ndarray | float, wage_min: np.ndarray, wage_max: np.ndarray) -> np.ndarray:
@@ -80,5 +72,37 @@ def reserved_posts(priority_bits: np.ndarray | int, welfare: np.ndarray | bool) 
     return ~np.asarray(welfare) | (np.asarray(priority_bits) != 0)
 
 
-def passed_names(checks: dict[str, Any]) -> list[str]:
-    return [name for name, applied in checks.items() if applied]
+def column_masks(p, require_consent: bool = True) -> dict[str, np.ndarray]:
+    """Every hard filter that reads numpy columns only, for :class:`~matcher.ranking.signals.Pairs`
+    of either direction (the licence filter needs Python sets: :func:`licensed`; the distance
+    filter needs the reach tier: the ranker adds it)."""
+    q, n = p.q, len(p)
+    if p.direction == "jobs":
+        age = age_years(q["born"], p.today)
+        return {
+            "open": p.col("open") & (p.col("expires") >= p.today) & (p.col("posted") <= p.today),
+            "wage": wage_floor(q["wage"], p.col("wage_min"), p.col("wage_max")),
+            "employment_type": employment_type(q["etypes"], p.col("etype")),
+            "education": education(q["edu"], p.col("edu")),
+            "age": age_rules(age, p.col("age_min"), p.col("age_max"), p.col("heavy")),
+            "reserved": reserved_posts(q["priority"], p.col("welfare")),
+        }
+    age = age_years(p.col("born"), p.today)
+    return {
+        "consent": p.col("eligible") if require_consent else p.col("active"),
+        "wage": wage_floor(p.col("wage"), np.full(n, q["wage_min"]), np.full(n, q["wage_max"])),
+        "employment_type": employment_type(p.col("etypes"), q["etype"]),
+        "education": education(p.col("edu"), np.full(n, q["edu"])),
+        "age": age_rules(age, q["age_min"], q["age_max"], np.full(n, q["heavy"])),
+        "reserved": reserved_posts(p.col("priority"), q["welfare"]),
+    }
+
+
+def licensed(p, idx: np.ndarray) -> np.ndarray:
+    """The licence filter for pairs ``idx`` of ``p``: every licence the job requires is held."""
+    rows = p.rows[idx]
+    if p.direction == "jobs":
+        req = p.table.licenses
+        return licenses(p.skills, [req[r] for r in rows])
+    have = p.table.skills
+    return licenses([have[r] for r in rows], p.licenses)

@@ -4,8 +4,8 @@ searched by cosine when many records lie around the query."""
 import numpy as np
 import pytest
 
-from matcher.engine import MatchEngine, _Side
 from matcher.features.tables import CodeBook, JobTable
+from matcher.index.candidates import CandidateSelector, Side
 from matcher.index.faiss_index import FaissIndex
 from matcher.index.spatial import GridIndex
 from matcher.ranking.config import RankingConfig
@@ -39,9 +39,8 @@ def make_side(records, exact_max=20_000, churn=0):
     so the table's rows and the vector index's rows are numbered differently."""
     table, grid = JobTable(CodeBook()), GridIndex()
     index = FaissIndex(DIM, exact_max=exact_max)
-    side = _Side("jobs", index, table, grid, np.zeros((0, DIM), dtype=np.float32))
-    eng = MatchEngine.__new__(MatchEngine)
-    eng._ranking = RankingConfig(candidates=10, local_candidates=10, local_nearest=5)
+    side = Side("jobs", index, table, grid, np.zeros((0, DIM), dtype=np.float32))
+    eng = CandidateSelector(RankingConfig(candidates=10, local_candidates=10, local_nearest=5))
     junk = [(f"junk{i}", 45.0, 100.0 + i * 0.001, vec(0.1, 1000 + i)) for i in range(churn)]
     for batch in (junk, records):
         for rid, lat, lng, v in batch:
@@ -64,7 +63,7 @@ def make_side(records, exact_max=20_000, churn=0):
 
 def old_capped_candidates(eng, side, q, lat, lng, radius_km):
     """The candidate stage before the change: ANN neighbours ∪ the nearest local_candidates grid rows."""
-    cfg, t = eng.ranking, side.table
+    cfg, t = eng.cfg, side.table
     rows = [t.rows(side.index.search(q, cfg.candidates).ids[0])]
     near = side.grid.within(lat, lng, radius_km)
     if len(near) > cfg.local_candidates:
@@ -93,7 +92,7 @@ def test_radius_search_finds_the_best_job_inside_the_radius(exact_max, churn):
     target = side.table.row_of["target"]
     old = old_capped_candidates(eng, side, q, *BASE, 9.0)
     assert target not in old  # the nearest 10 are the unrelated jobs; the global 10 are far away
-    rows, cos = eng._candidates(side, q, *BASE, 9.0)
+    rows, cos = eng.select(side, q, *BASE, 9.0)
     assert target in rows
     assert cos[list(rows).index(target)] == pytest.approx(0.8, abs=1e-5)
     # the global neighbours are still there (a seeker willing to move, a job outside the circle)
@@ -106,14 +105,14 @@ def test_few_rows_around_the_query_are_all_candidates():
     recs = [(f"near{i}", *north(0.5 * i), vec(0.05, i)) for i in range(8)]
     recs += [(f"far{i}", BASE[0] + 2.7, BASE[1] + 0.01 * i, vec(0.97, 100 + i)) for i in range(20)]
     eng, side = make_side(recs)
-    rows, _ = eng._candidates(side, unit(np.eye(DIM)[0]), *BASE, 9.0)
+    rows, _ = eng.select(side, unit(np.eye(DIM)[0]), *BASE, 9.0)
     assert {side.table.row_of[f"near{i}"] for i in range(8)} <= set(rows.tolist())
 
 
 def test_row_map_follows_index_changes():
     eng, side = make_side(scene(), churn=11)
     q = unit(np.eye(DIM)[0])
-    eng._candidates(side, q, *BASE, 9.0)
+    eng.select(side, q, *BASE, 9.0)
     first = side.irow.copy()
     # changes made to the index behind the map's back (rows freed, then renumbered): it is rebuilt
     gone = [f"near{i}" for i in range(1, 30, 2)]
@@ -122,7 +121,7 @@ def test_row_map_follows_index_changes():
         side.grid.discard(side.table.row_of[g])
     side.table.remove(gone)
     assert side.index.compact()
-    rows, _ = eng._candidates(side, q, *BASE, 9.0)
+    rows, _ = eng.select(side, q, *BASE, 9.0)
     assert side.table.row_of["target"] in rows
     t = side.table
     live = np.flatnonzero(t.alive)

@@ -38,7 +38,7 @@ def test_unchanged_text_is_not_reprofiled_or_reembedded(engine, monkeypatch):
     side = engine._sides["jobs"]
     t = side.table
     before = {rid: (side.vectors[t.row_of[rid]].copy(), int(t.occ4[t.row_of[rid]])) for rid in "ABC"}
-    engine._index_rows(side)  # the table row -> index row map exists and is kept in step from now on
+    side.index_rows()  # the table row -> index row map exists and is kept in step from now on
     engine._side("seekers")  # loaded now: the seeker's query vector then comes from memory, not a look-up
     encode = Counter(engine.encoder, "encode_documents")
     profile = Counter(engine.ctx.profiler, "job")

@@ -13,8 +13,8 @@ from matcher.features.profiles import Profile
 from matcher.features.tables import CodeBook, JobTable, SeekerTable, job_features, seeker_features
 from matcher.geography import Gazetteer
 from matcher.ranking.config import RankingConfig
-from matcher.ranking.locality import seeker_circle
-from matcher.ranking.ranker import rank_jobs, rank_seekers
+from matcher.ranking.ranker import rank
+from matcher.ranking.signals import job_pairs, seeker_pairs
 from matcher.vocab import EDUCATION_RANK, Education
 
 TODAY = date(2026, 11, 20)
@@ -113,20 +113,28 @@ def _build(jobs, seeker):
         d = _job_dict(i, j)
         table.upsert(d["id"], job_features(d, Profile("", (), frozenset()), codes, gaz, _Taxonomy(), _Vocab()))
     sd = _seeker_dict(seeker)
-    cfg = RankingConfig()
-    circle = seeker_circle("rural", None, 5.0, None, False, seeker["hard"], cfg.locality_cfg)
+    cfg = RankingConfig(relevance_floor=0.0)  # every allowed job is listed (the floor is tested elsewhere)
     skills = frozenset(seeker["certificates"])
-    q = seeker_features(sd, Profile("", (), skills), codes, gaz, circle, 15.0)
-    return table, sd, q, skills, circle, cfg
+    q = seeker_features(sd, Profile("", (), skills), codes, gaz)
+    return table, sd, q, skills, cfg
+
+
+def rank_jobs(q, skills, table, rows, cos, cfg, today, k):
+    return rank(job_pairs(q, table, rows, cfg, today, cos, skills=skills), cfg, k)
+
+
+def rank_seekers(q, licenses, job_skills, table, rows, cos, cfg, today, k, require_consent=True):
+    return rank(seeker_pairs(q, table, rows, cfg, today, cos, skills=job_skills, licenses=licenses), cfg, k,
+                require_consent=require_consent)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(jobs=jobs_st, seeker=seeker_st, seed=st.integers(0, 10_000))
 def test_jobs_for_a_seeker_never_violate_filters(jobs, seeker, seed):
-    table, sd, q, skills, circle, cfg = _build(jobs, seeker)
+    table, sd, q, skills, cfg = _build(jobs, seeker)
     rows = np.arange(len(jobs))
     cos = np.random.default_rng(seed).uniform(0.6, 0.95, len(jobs))
-    ranked = rank_jobs(q, skills, circle, table, rows, cos, cfg, TODAY.toordinal(), k=len(jobs))
+    ranked = rank_jobs(q, skills, table, rows, cos, cfg, TODAY.toordinal(), k=len(jobs))
     returned = {table.ids[r.row] for r in ranked}
     for i, j in enumerate(jobs):
         allowed = _allowed(_job_dict(i, j), sd, j["km"])
@@ -135,8 +143,9 @@ def test_jobs_for_a_seeker_never_violate_filters(jobs, seeker, seed):
     located = [r.breakdown["distance_km"] is not None for r in ranked]
     assert located == sorted(located, reverse=True), "unlocated jobs come after located ones"
     for a, b in zip(ranked, ranked[1:], strict=False):
-        if (a.breakdown["distance_km"] is None) == (b.breakdown["distance_km"] is None):
-            assert a.score >= b.score
+        if (a.breakdown["distance_km"] is None) == (b.breakdown["distance_km"] is None) and \
+                (a.breakdown["reach"] == "beyond_reach") == (b.breakdown["reach"] == "beyond_reach"):
+            assert a.breakdown["rank_score"] >= b.breakdown["rank_score"]
     assert all(np.isfinite(scores))
 
 
@@ -146,11 +155,10 @@ def test_candidates_never_include_employed_or_unconsented(seekers, job):
     gaz = Gazetteer.load()
     codes = CodeBook()
     table = SeekerTable(codes)
-    cfg = RankingConfig()
+    cfg = RankingConfig(relevance_floor=0.0)
     for i, s in enumerate(seekers):
         d = {**_seeker_dict(s), "id": f"S{i}"}
-        circle = seeker_circle("rural", None, 5.0, None, False, s["hard"], cfg.locality_cfg)
-        table.upsert(d["id"], seeker_features(d, Profile("", (), frozenset(s["certificates"])), codes, gaz, circle, 15.0))
+        table.upsert(d["id"], seeker_features(d, Profile("", (), frozenset(s["certificates"])), codes, gaz))
     jd = {**_job_dict(0, job), "status": "open", "expires_at": (TODAY + timedelta(days=5)).isoformat()}
     q = job_features(jd, Profile("", (), frozenset()), codes, gaz, _Taxonomy(), _Vocab())
     rows = np.arange(len(seekers))
@@ -170,11 +178,11 @@ def test_candidates_never_include_employed_or_unconsented(seekers, job):
 def test_pruned_top_k_equals_full_ranking(jobs, seeker, seed, k):
     """The exact pruning in rank_jobs (licences and skills computed only where they can matter)
     returns exactly the head of the full ranking."""
-    table, sd, q, skills, circle, cfg = _build(jobs, seeker)
+    table, sd, q, skills, cfg = _build(jobs, seeker)
     for i, _ in enumerate(jobs):  # give jobs varied skills so the skill term matters
         table.skills[i] = frozenset(LICENSES[: (i + seed) % 4])
     rows = np.arange(len(jobs))
     cos = np.random.default_rng(seed).uniform(0.6, 0.95, len(jobs))
-    full = rank_jobs(q, skills, circle, table, rows, cos, cfg, TODAY.toordinal(), k=len(jobs))
-    top = rank_jobs(q, skills, circle, table, rows, cos, cfg, TODAY.toordinal(), k=k)
-    assert [r.score for r in top] == [r.score for r in full[:k]]
+    full = rank_jobs(q, skills, table, rows, cos, cfg, TODAY.toordinal(), k=len(jobs))
+    top = rank_jobs(q, skills, table, rows, cos, cfg, TODAY.toordinal(), k=k)
+    assert [r.breakdown["rank_score"] for r in top] == [r.breakdown["rank_score"] for r in full[:k]]

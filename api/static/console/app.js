@@ -666,7 +666,9 @@
     return api('/v1/seekers/' + enc(p.id) + '/matches?limit=10').then(function (res) {
       if (!state.seeker || state.seeker.id !== p.id) return;
       state.matches = listOf(res);
-      statusLine($('#match-status'), state.matches.length ? '' : '暂时没有符合条件的岗位。', 'warn');
+      var none = state.matches.length && (state.matches[0].breakdown || {}).nothing_reachable;
+      statusLine($('#match-status'), !state.matches.length ? '暂时没有符合条件的岗位。' :
+        none ? '本圈暂无合适岗位，以下为通勤范围外的岗位（需外出务工的已注明）。' : '', 'warn');
       state.matches.forEach(function (m, i) { list.appendChild(matchItem(m, i + 1)); });
       markReferred();
       renderDistance();  // the matches' summaries carry each job's place (also of jobs outside the account's area)
@@ -676,14 +678,16 @@
     });
   }
 
+  var REACH_ZH = { inside_circle: '就业圈内', within_reach: '通勤范围内', cooperation: '劳务协作地区', beyond_reach: '超出通勤范围' };
+
   function matchItem(m, rank) {
     var sm = m.summary || {};
     var b = m.breakdown || {};
     var meta = [wageText(sm.wage_min, sm.wage_max), zh('employment_type', sm.employment_type),
       sm.headcount ? '招 ' + sm.headcount + ' 人' : ''].filter(Boolean).join(' · ');
     var where = distanceText(b);
-    var circle = isNum(b.distance_km) ? h('span', { class: 'tag ' + (b.inside_circle ? 'inside' : 'outside') },
-      b.inside_circle ? '就业圈内' : '就业圈外') : null;
+    var circle = isNum(b.distance_km) ? h('span', { class: 'tag ' + (b.reach === 'beyond_reach' ? 'outside' : 'inside') },
+      REACH_ZH[b.reach] || (b.inside_circle ? '就业圈内' : '就业圈外')) : null;
     var consent = h('input', { type: 'checkbox', class: 'refer-consent', dataset: { job: m.id },
       'aria-label': '求职者同意向' + (sm.employer_name || '该单位') + '提供联系方式' });
     var btn = h('button', {
@@ -701,8 +705,8 @@
         h('ul', { class: 'reasons', 'aria-label': '推荐理由' }, (m.reasons || []).map(function (r) { return h('li', null, r); }))
       ),
       h('div', { class: 'match-side' },
-        h('div', { class: 'score', title: '匹配分（越高越合适）' },
-          h('span', { class: 'score-label' }, '匹配分'), h('span', { class: 'score-value' }, isNum(m.score) ? m.score.toFixed(2) : '')),
+        h('div', { class: 'score', title: '匹配度（0-100，越高越合适）' },
+          h('span', { class: 'score-label' }, '匹配度'), h('span', { class: 'score-value' }, isNum(m.score) ? m.score.toFixed(0) : '')),
         h('div', { class: 'no-print refer-box' }, btn,
           h('label', { class: 'check consent' }, consent, ' 本人同意向该单位提供联系方式')))
     );
@@ -1177,6 +1181,7 @@
       var rows = listOf(res);
       clear(box);
       if (!rows.length) { statusLine(box, '附近暂时没有符合条件的求职者。', 'warn'); return; }
+      if ((rows[0].breakdown || {}).nothing_reachable) box.appendChild(h('p', { class: 'status warn' }, '附近暂无合适人选，以下为通勤范围外的求职者。'));
       var tbody = h('tbody');
       rows.forEach(function (m, i) {
         var sm = m.summary || {};
@@ -1187,13 +1192,13 @@
           h('td', null, zh('education', sm.education)),
           h('td', null, (sm.desired_occupations || []).join('、')),
           h('td', null, distanceText(m.breakdown)),
-          h('td', { class: 'num' }, isNum(m.score) ? m.score.toFixed(2) : ''),
+          h('td', { class: 'num' }, isNum(m.score) ? m.score.toFixed(0) : ''),
           h('td', null, h('ul', { class: 'reasons compact' }, (m.reasons || []).map(function (r) { return h('li', null, r); })))
         ));
       });
       box.appendChild(h('table', { class: 'table' },
         h('caption', { class: 'sr-only' }, '附近候选人（已脱敏）'),
-        h('thead', null, h('tr', null, ['序号', '候选人', '性别/年龄', '学历', '求职意向', '距离', '匹配分', '理由'].map(function (t) {
+        h('thead', null, h('tr', null, ['序号', '候选人', '性别/年龄', '学历', '求职意向', '距离', '匹配度', '理由'].map(function (t) {
           return h('th', { scope: 'col' }, t);
         }))),
         tbody));
