@@ -97,14 +97,14 @@ class TokenMemory:
         self.seconds = minutes * 60
         self._clock = clock
         self._seen: dict[str, tuple[Principal, float]] = {}
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()
 
     def remember(self, token: str, principal: Principal) -> None:
         from matcher.accounts import hash_token
 
         if self.seconds <= 0:
             return
-        with self._lock:
+        with self._mutex:
             self._seen[hash_token(token)] = (principal, self._clock())
             if len(self._seen) > 10_000:  # drop the oldest half
                 for key, _ in sorted(self._seen.items(), key=lambda kv: kv[1][1])[:5_000]:
@@ -113,7 +113,7 @@ class TokenMemory:
     def recall(self, token: str) -> Principal | None:
         from matcher.accounts import hash_token
 
-        with self._lock:
+        with self._mutex:
             got = self._seen.get(hash_token(token))
         if got is None or self._clock() - got[1] > self.seconds:
             return None

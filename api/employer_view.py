@@ -8,11 +8,13 @@ for employer callers only, after the query was made group-blind:
 * the job profile loses ``priority_groups_welcome`` and ``accessible`` (the two job fields whose
   effect on the list depends on the candidates' groups), and an ad-hoc profile's coordinates are
   snapped to a 0.05° grid (about 5 km), so an employer cannot place its query points;
-* every candidate's score is recomputed from the ranking's group-blind components (meaning,
-  occupation, skills, wage: their weights times the breakdown's values) plus the locality weight
-  times the distance *band*'s value, and the list is re-ordered by that score (ties by handle):
-  neither the score, nor its breakdown, nor the reasons, nor the order tell who was prioritised,
-  and the score is not a fine function of the distance;
+* the list keeps the ranking's bands (relevant before the rest, reachable before beyond reach:
+  neither depends on a group); inside a band every candidate's score is recomputed from the
+  ranking's group-blind components (meaning, occupation, skills, wage: their weights times the
+  breakdown's values) plus the locality weight times the distance *band*'s value, on the 0-100
+  匹配度 scale, and the band is re-ordered by that score (ties by handle): neither the score, nor
+  its breakdown, nor the reasons, nor the order tell who was prioritised, and the score is not a
+  fine function of the distance;
 * ``distance_km`` becomes a band (3公里内 / 3–10公里 / 10–25公里 / 25公里以上); travel time,
   "inside the circle" (which reveals the seeker's own commute limit) and location precision go;
 * the seeker id becomes a handle (an HMAC of the employer and the seeker under a server key):
@@ -38,7 +40,7 @@ FAR, UNKNOWN = "25公里以上", "距离未知"
 BAND_LOCALITY = {"3公里内": 1.0, "3–10公里": 0.7, "10–25公里": 0.4, FAR: 0.1, UNKNOWN: 0.3}
 GROUP_FIELDS = ("priority_groups_welcome", "accessible")
 SHOWN_BREAKDOWN = ("semantic", "cosine", "occupation", "occupation_level", "skills", "matched_skills", "wage",
-                   "filters_passed")
+                   "relevant", "filters_passed")
 SHOWN_SUMMARY = ("name", "gender", "age", "education", "desired_occupations", "skills", "certificates")
 # reasons that speak of a group, a priority or an exact distance or time are not shown
 _HIDDEN_REASON_WORDS = ("援助", "优先", "困难", "残疾", "公里", "分钟", "就业圈")
@@ -81,17 +83,22 @@ def handle_key(store) -> str:
 
 
 def employer_score(m: Match, weights: dict[str, float] | None, locality_weight: float) -> float:
-    """The employer's score: the ranking's weighted components that do not depend on the group
-    (meaning, occupation, skills, wage) plus the locality weight times the distance band's value.
-    Summed from the breakdown's components, so no rounding of the priority term can show through.
-    Without ``weights`` (a ranking that names them otherwise): the score less the priority and
-    the exact locality terms, to 3 decimals."""
+    """The employer's score on the 匹配度 scale (0-100): the ranking's weighted components that do not
+    depend on the group (meaning, occupation, skills, wage) plus the locality weight times the
+    distance band's value, as a share of the largest such sum. Summed from the breakdown's
+    components, so no rounding of the priority term can show through. Without ``weights`` (a
+    ranking that names them otherwise): the raw score less the priority and the exact locality
+    terms."""
     b = m.breakdown
     band = BAND_LOCALITY[distance_band(b.get("distance_km"))]
     if weights:
-        return round(sum(w * float(b.get(k) or 0.0) for k, w in weights.items()) + locality_weight * band, 4)
-    base = m.score - float(b.get("priority") or 0.0) - locality_weight * float(b.get("locality") or 0.0)
-    return round(base + locality_weight * band, 3)
+        raw = sum(w * float(b.get(k) or 0.0) for k, w in weights.items()) + locality_weight * band
+        top = sum(weights.values()) + locality_weight
+    else:
+        raw = (float(b.get("rank_score") or 0.0) - float(b.get("priority") or 0.0)
+               - locality_weight * float(b.get("locality") or 0.0) + locality_weight * band)
+        top = 1.0
+    return round(min(100.0, max(0.0, 100.0 * raw / top)), 1) if top > 0 else 0.0
 
 
 def score_weights(ranking) -> dict[str, float] | None:
@@ -109,6 +116,8 @@ def employer_match(m: Match, *, key: str, employer_id: str, locality_weight: flo
     band = distance_band(b.get("distance_km"))
     breakdown = {k: b[k] for k in SHOWN_BREAKDOWN if k in b}
     breakdown["distance_band"] = band
+    if "reach" in b:  # reachable or not (the order says so anyway); never "inside the circle"
+        breakdown["reach"] = "within_reach" if b["reach"] == "inside_circle" else b["reach"]
     reasons = [r for r in m.reasons if not any(w in r for w in _HIDDEN_REASON_WORDS)]
     reasons.append(f"距岗位{band}" if band != UNKNOWN else "距离未知")
     summary = {k: m.summary.get(k) for k in SHOWN_SUMMARY}
@@ -127,5 +136,8 @@ def employer_list(matches: list[Match], k: int, *, key: str, employer_id: str, l
     """The employer's view of a candidate list: group-blind scores and order, ``k`` long."""
     shown = [employer_match(m, key=key, employer_id=employer_id, locality_weight=locality_weight, weights=weights,
                             contact=contacts.get(m.id)) for m in matches]
-    shown.sort(key=lambda m: (-m.score, m.id))
+    bands = {id(s): int(m.breakdown.get("band", 0)) for s, m in zip(shown, matches, strict=True)}
+    # the ranking's bands stay (relevant and reachable first: group-blind), inside a band the
+    # group-blind score decides
+    shown.sort(key=lambda m: (bands[id(m)], -m.score, m.id))
     return shown[:k]

@@ -29,7 +29,7 @@ class _Bucket:
 class RateLimiter:
     def __init__(self, *, clock=time.monotonic):
         self._buckets: dict[tuple[str, str], _Bucket] = {}
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()
         self._clock = clock
 
     def take(self, key: tuple[str, str], *, per_second: float, burst: int) -> None:
@@ -37,7 +37,7 @@ class RateLimiter:
         if per_second <= 0:
             return
         now = self._clock()
-        with self._lock:
+        with self._mutex:
             b = self._buckets.get(key)
             if b is None:
                 b = self._buckets[key] = _Bucket(float(burst), now)

@@ -108,9 +108,11 @@ def measure_match(home: Path, args) -> dict[str, Any]:
     engine, warm_s = _open(home, args)
     _single_thread()
     qs = _active_seekers(engine, args.queries, args.seed)
-    side = engine._sides["jobs"]
+    side = engine.side_cache("jobs")
     n_cand: list[int] = []
-    real = engine._candidates
+    from matcher.index.candidates import CandidateSelector
+
+    real = CandidateSelector.select
 
     def counting(*a, **kw):
         rows, cos = real(*a, **kw)
@@ -128,19 +130,19 @@ def measure_match(home: Path, args) -> dict[str, Any]:
             tops[q] = [m.id for m in ms]
     for q in qs:
         top_scores.append(float(np.mean([m.score for m in engine.match_jobs(q, k=K)])) if tops[q] else 0.0)
-    engine._candidates = counting
+    CandidateSelector.select = counting
     prof = cProfile.Profile()
     prof.enable()
     for q in qs[:100]:
         engine.match_jobs(q, k=K)
     prof.disable()
-    del engine._candidates
+    CandidateSelector.select = real
     stats = pstats.Stats(prof)
     stages = {}
     for label, file, func in (("store reads", "store.py", "get_dicts"), ("seeker profile", "profiles.py", "seeker"),
-                              ("candidates", "engine.py", "_candidates"), ("faiss search", "faiss_index.py", "search"),
+                              ("candidates", "candidates.py", "select"), ("faiss search", "faiss_index.py", "search"),
                               ("grid within", "spatial.py", "within"), ("grid within_points", "spatial.py", "within_points"),
-                              ("ranking", "ranker.py", "rank_jobs"),
+                              ("ranking", "ranker.py", "rank"),
                               ("total", "engine.py", "match_jobs")):
         ct = sum(v[3] for (f, _ln, fn), v in stats.stats.items() if fn == func and f.endswith(os.sep + file))
         stages[label] = round(ct * 1000 / min(100, len(qs)), 2)

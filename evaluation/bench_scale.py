@@ -7,7 +7,7 @@ Part 1, side by side in one process, on the same vectors and the same filtered q
 ("open jobs within R km of the seeker, top 20 by cosine"):
 
 * ``ours``      FaissIndex(dim, exact_max=20_000) (IVF-Flat above 20k, as the engine configures it)
-  + GridIndex + numpy filters, through the engine's own candidate code (``MatchEngine._candidates``
+  + GridIndex + numpy filters, through the engine's own candidate code (``CandidateSelector.select``
   run on these objects): ANN 300 neighbours ∪ all grid rows when at most 1,500, else the nearest
   ``local_nearest`` ∪ the ``local_semantic`` best by cosine inside R (FAISS with an allowed mask),
   exact cosines, then open & haversine distance <= R, top 20. (No ranking shortlist here: there is no
@@ -339,7 +339,7 @@ def recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float | None:
 
 # -- systems ---------------------------------------------------------------------------------------
 class _Table:
-    """What ``MatchEngine._candidates`` reads from a feature table: rows of ids, positions, liveness."""
+    """What ``CandidateSelector.select`` reads from a feature table: rows of ids, positions, liveness."""
 
     def __init__(self, ids: list[str], lat: np.ndarray, lng: np.ndarray):
         self.ids = ids
@@ -365,7 +365,7 @@ class Ours:
         self.exact_max = exact_max
 
     def build(self) -> None:
-        from matcher.engine import MatchEngine, _Side
+        from matcher.index.candidates import CandidateSelector, Side
         from matcher.index.faiss_index import FaissIndex
         from matcher.index.spatial import GridIndex
         from matcher.ranking.config import RankingConfig
@@ -379,22 +379,19 @@ class Ours:
         for i, (la, ln) in enumerate(zip(c.lat.tolist(), c.lng.tolist(), strict=True)):
             grid.put(i, la, ln)
         self.table = _Table(ids, c.lat, c.lng)
-        self.side = _Side("jobs", index, self.table, grid, c.vectors)
-        # the engine's candidate method, run on these objects with the engine's ranking config
-        self._engine = MatchEngine.__new__(MatchEngine)
-        self._engine._ranking = RankingConfig()
-        self._candidates = MatchEngine._candidates
+        self.side = Side("jobs", index, self.table, grid, c.vectors)
+        # the engine's candidate stage, run on these objects with the engine's default ranking config
+        self.selector = CandidateSelector(RankingConfig())
+        cfg = self.selector.cfg
         self.index = index
         self.info = {"index_kind": index.kind, "nlist": index.nlist, "nprobe": index.nprobe,
-                     "ann_candidates": self._engine._ranking.candidates,
-                     "local_candidates": self._engine._ranking.local_candidates,
-                     "local_nearest": self._engine._ranking.local_nearest,
-                     "local_semantic": self._engine._ranking.local_semantic}
+                     "ann_candidates": cfg.candidates, "local_candidates": cfg.local_candidates,
+                     "local_nearest": cfg.local_nearest, "local_semantic": cfg.local_semantic}
 
     def query(self, q: np.ndarray, lat: float, lng: float, radius_km: float, k: int = K) -> np.ndarray:
         from matcher.features.geo import haversine_km
 
-        rows, cos = self._candidates(self._engine, self.side, q, lat, lng, radius_km)
+        rows, cos = self.selector.select(self.side, q, lat, lng, radius_km)
         c = self.coll
         ok = c.open[rows] & (haversine_km(lat, lng, c.lat[rows], c.lng[rows]) <= radius_km)
         return _topk(rows[ok], cos[ok], k)
@@ -921,7 +918,9 @@ def _changed_jobs(jobs: list[dict], n: int, rng: random.Random, used: set[str]) 
 
 def _verify_update(engine, changed: list[dict]) -> dict[str, Any]:
     """Every changed job is reflected: closed ones gone, others at their new values and findable."""
-    side = engine._sides["jobs"]
+    from matcher.index.candidates import CandidateSelector
+
+    side = engine.side_cache("jobs")
     t = side.table
     bad = 0
     moved_found = moved = 0
@@ -942,7 +941,7 @@ def _verify_update(engine, changed: list[dict]) -> dict[str, Any]:
         if j["status"] == "open" and j.get("lat") is not None and moved < 50:
             moved += 1
             row = t.row_of[j["id"]]
-            rows, _ = engine._candidates(side, side.vectors[row], j["lat"], j["lng"], 0.5)
+            rows, _ = CandidateSelector(engine.ranking).select(side, side.vectors[row], j["lat"], j["lng"], 0.5)
             moved_found += bool(np.isin(row, rows))
     return {"wrong": int(bad), "position_queries": moved, "position_queries_found": moved_found}
 

@@ -236,3 +236,26 @@ def priority_rank_lift(
             b = missing_rank if b is None else b
         diffs.append(float(b) - float(a))
     return float(np.mean(diffs)) if diffs else float("nan")
+
+
+def reach_order(reachable_lists: Iterable[Sequence[bool]], has_reachable: Sequence[bool]) -> dict[str, float]:
+    """What a person who will not move sees first (issue 10), over lists of "is this item within
+    the seeker's reach" flags (in list order) and, per list, whether any relevant item is within
+    reach at all:
+
+    * ``inversions``: share of lists with a beyond-reach item above a reachable one (must be 0);
+    * ``first_beyond``: share of lists whose first item is beyond reach;
+    * ``nothing_reachable``: share of seekers with no relevant item within reach (``first_beyond``
+      should not exceed it);
+    * ``first_beyond_though_reachable``: share of lists that start beyond reach although a
+      relevant item is within reach."""
+    lists = [list(x) for x in reachable_lists]
+    n = len(lists)
+    if n == 0:
+        return {"inversions": float("nan"), "first_beyond": float("nan"), "nothing_reachable": float("nan"),
+                "first_beyond_though_reachable": float("nan")}
+    inv = sum(1 for lst in lists if any(not a and b for i, a in enumerate(lst) for b in lst[i + 1:]))
+    first = [bool(lst) and not lst[0] for lst in lists]
+    return {"inversions": inv / n, "first_beyond": sum(first) / n,
+            "nothing_reachable": sum(1 for h in has_reachable if not h) / n,
+            "first_beyond_though_reachable": sum(1 for f, h in zip(first, has_reachable, strict=True) if f and h) / n}

@@ -45,21 +45,11 @@ class Area:
 def province_areas(engine) -> list[Area]:
     """Every station; every township and county (known to the gazetteer) that holds a live seeker,
     a live job or a station. Sorted by county, kind, id."""
-    from sqlalchemy import select
-
-    from matcher.store.schema import TABLES
-
     gaz = engine.ctx.gazetteer
     codes: set[str] = set()
-    stations: list[Area] = []
-    with engine.store.engine.connect() as conn:
-        for kind in ("seeker", "job", "station"):
-            t = TABLES[kind]
-            q = select(t.c.region_code).where(t.c.deleted.is_(False), t.c.region_code.is_not(None)).distinct()
-            codes.update(r[0] for r in conn.execute(q))
-        t = TABLES["station"]
-        for sid, region in conn.execute(select(t.c.id, t.c.region_code).where(t.c.deleted.is_(False))):
-            stations.append(Area((region or "")[:6], "station", sid))
+    for kind in ("seeker", "job", "station"):
+        codes |= engine.store.region_codes(kind)
+    stations = [Area((region or "")[:6], "station", sid) for sid, region in engine.store.live_regions("station")]
     areas = set(stations)
     for code in codes:
         for kind, n in (("township", 9), ("county", 6)):

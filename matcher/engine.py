@@ -76,6 +76,8 @@ class MatchEngine:
         self._last_sync: dict[str, float] = {}
         self._ranking = None
         self._stations: tuple[int, dict] | None = None
+        self._pairs = None  # cooperation.PairCache, made on first use
+        self._paired_rows: dict[tuple, np.ndarray] = {}
         self._identity: tuple[str, int] | None = None  # (encoder name, dim) verified without loading it
         # per side, how its index was obtained when first used: {"action": "loaded" | "repaired" |
         # "built" | "rebuilt", "reason": ..., "repaired": records brought up to date}
@@ -240,6 +242,12 @@ class MatchEngine:
                 self._side(name)
         return {name: {"size": len(side.table), "seq": side.seq, "index_kind": side.index.kind,
                        "dim": side.index.dim} for name, side in dict(self._sides).items()}
+
+    def side_cache(self, name: str) -> Side:
+        """The in-memory cache of one side (``jobs`` or ``seekers``: vector index, feature table,
+        grid), loaded on first use. For benchmarks and tests that check what a query would see;
+        read it, never change it."""
+        return self._side(name)
 
     def _after_write(self, kind: str, show_progress: bool) -> None:
         """Keep a loaded index in step with a write (a new job is matchable at once)."""
@@ -540,20 +548,10 @@ class MatchEngine:
     # -- embeddings -------------------------------------------------------------------------------
     def _embed_records(self, kind: str, records: list[dict], texts: list[str], show_progress: bool) -> np.ndarray:
         """Vectors for records, reusing persisted embeddings of the same text and encoder."""
-        from sqlalchemy import and_, select
-
-        from matcher.store.schema import embeddings
-
         enc_name, dim = self.encoder_name, self.dim
         hashes = [text_hash(t) for t in texts]
         ids = [r["id"] for r in records]
-        known: dict[str, tuple[str, bytes]] = {}
-        with self.store.engine.connect() as conn:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                rows = conn.execute(select(embeddings.c.id, embeddings.c.text_hash, embeddings.c.vector).where(
-                    and_(embeddings.c.kind == kind, embeddings.c.encoder == enc_name, embeddings.c.id.in_(chunk))))
-                known.update({r.id: (r.text_hash, r.vector) for r in rows})
+        known = self.store.stored_vectors(kind, enc_name, ids)
         out = np.zeros((len(records), dim), dtype=np.float32)
         todo: dict[str, list[int]] = {}
         by_hash: dict[str, bytes] = {}
@@ -577,17 +575,9 @@ class MatchEngine:
                 for i in todo[h]:
                     out[i] = v
         # persist what changed, in one transaction
-        new_rows = [(ids[i], hashes[i], out[i]) for idxs in todo.values() for i in idxs]
+        new_rows = [(ids[i], hashes[i], out[i].tobytes()) for idxs in todo.values() for i in idxs]
         if new_rows and not self.settings.read_only:
-            with self.store.engine.begin() as conn:
-                for j in range(0, len(new_rows), 500):
-                    chunk = new_rows[j : j + 500]
-                    conn.execute(embeddings.delete().where(and_(
-                        embeddings.c.kind == kind, embeddings.c.encoder == enc_name,
-                        embeddings.c.id.in_([c[0] for c in chunk]))))
-                    conn.execute(self.store.replacing_insert(embeddings), [
-                        {"kind": kind, "id": rid, "encoder": enc_name, "text_hash": h, "vector": v.tobytes()}
-                        for rid, h, v in chunk])
+            self.store.save_vectors(kind, enc_name, new_rows)
         return out
 
     # -- matching ---------------------------------------------------------------------------------
@@ -649,11 +639,18 @@ class MatchEngine:
         with self._lock, _blas_limit(self.settings.query_blas_threads):
             t = side.table
 
-            def pairs(rows, km=None, cos=None):
-                return job_pairs(q, t, rows, cfg, today_n, cos, km, skills=prof.skills)
+            prefixes = self._paired_prefixes(rec.get("region_code"), today_n)
 
-            rows, cos = CandidateSelector(cfg).select(
-                side, qvec, q["lat"], q["lng"], radius, lambda rows, km, m: ranker.shortlist(pairs(rows, km), m, cfg))
+            def pairs(rows, km=None, cos=None):
+                return job_pairs(q, t, rows, cfg, today_n, cos, km, skills=prof.skills,
+                                 paired=self._paired(t, rows, prefixes))
+
+            def short(rows, km, m):
+                return ranker.shortlist(pairs(rows, km), m, cfg)
+
+            selector = CandidateSelector(cfg)
+            rows, cos = selector.select(side, qvec, q["lat"], q["lng"], radius, short)
+            rows, cos = selector.add_rows(side, qvec, rows, cos, self._paired_table_rows(side, prefixes), short)
             ranked = ranker.rank(pairs(rows, cos=cos), cfg, k)
             ids = [t.ids[r.row] for r in ranked]
         jobs = self.store.get_dicts("job", ids)
@@ -683,12 +680,18 @@ class MatchEngine:
         with self._lock, _blas_limit(self.settings.query_blas_threads):
             t = side.table
 
-            def pairs(rows, km=None, cos=None):
-                return seeker_pairs(q, t, rows, cfg, today_n, cos, km, skills=prof.skills, licenses=licenses)
+            prefixes = self._paired_prefixes(rec.get("region_code"), today_n)
 
-            rows, cos = CandidateSelector(cfg).select(
-                side, qvec, q["lat"], q["lng"], radius,
-                lambda rows, km, m: ranker.shortlist(pairs(rows, km), m, cfg, require_consent=require_consent))
+            def pairs(rows, km=None, cos=None):
+                return seeker_pairs(q, t, rows, cfg, today_n, cos, km, skills=prof.skills, licenses=licenses,
+                                    paired=self._paired(t, rows, prefixes))
+
+            def short(rows, km, m):
+                return ranker.shortlist(pairs(rows, km), m, cfg, require_consent=require_consent)
+
+            selector = CandidateSelector(cfg)
+            rows, cos = selector.select(side, qvec, q["lat"], q["lng"], radius, short)
+            rows, cos = selector.add_rows(side, qvec, rows, cos, self._paired_table_rows(side, prefixes), short)
             if region_prefix:
                 keep = np.fromiter((str(t.region[r] or "").startswith(region_prefix) for r in rows),
                                    dtype=bool, count=len(rows))
@@ -703,6 +706,40 @@ class MatchEngine:
             out.append(Match(id=i, score=r.score, breakdown=r.breakdown, reasons=r.reasons,
                              summary=candidate_summary(seekers.get(i, {}), age)))
         return out
+
+    # -- cooperation (对口协作): paired regions' records in their own tier --------------------------
+    def _paired_prefixes(self, region_code: str | None, today_n: int) -> tuple[str, ...]:
+        """Region prefixes paired with ``region_code`` on that day (none without a region)."""
+        from matcher.cooperation import PairCache
+
+        if not region_code:
+            return ()
+        if self._pairs is None:
+            self._pairs = PairCache(ttl=max(self.settings.sync_interval, 1.0))
+        return self._pairs.prefixes(self, region_code, date.fromordinal(today_n))
+
+    @staticmethod
+    def _paired(table, rows: np.ndarray, prefixes: tuple[str, ...]) -> np.ndarray | None:
+        from matcher.cooperation import paired_mask
+
+        return paired_mask([table.region[r] for r in rows.tolist()], prefixes) if prefixes else None
+
+    def _paired_table_rows(self, side: Side, prefixes: tuple[str, ...]) -> np.ndarray:
+        """Live rows of ``side`` registered in a paired region (cached per side version)."""
+        if not prefixes:
+            return np.empty(0, dtype=np.int64)
+        t = side.table
+        key = (side.kind, prefixes, side.seq, len(t.ids))
+        got = self._paired_rows.get(key)
+        if got is None:
+            from matcher.cooperation import paired_mask
+
+            alive = np.flatnonzero(t.alive[: len(t.ids)])
+            got = alive[paired_mask([t.region[r] for r in alive.tolist()], prefixes)]
+            if len(self._paired_rows) > 64:
+                self._paired_rows.clear()
+            self._paired_rows[key] = got
+        return got
 
     def stats(self) -> dict[str, int]:
         return {kind: self.store.count(kind) for kind in RECORD_TYPES}

@@ -86,10 +86,6 @@ class Forbidden(MatcherError):
         super().__init__(message)
 
 
-class ConfigError(MatcherError):
-    code = "config_error"
-
-
 _KIND_ZH = {"account": "账号", "region": "区域", "job": "岗位", "seeker": "求职者", "employer": "用人单位", "station": "服务站", "referral": "推荐",
             "case": "援助案件", "service": "服务记录", "assignment": "包联",
             "cooperation": "对口协作", "event": "招聘活动", "attendance": "参会记录"}

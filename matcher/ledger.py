@@ -268,7 +268,7 @@ def record_entry(engine, seeker: dict[str, Any], entry: EmploymentEntry, *, by: 
     store = engine.store
     with engine.writing():
         changed = seeker_after(seeker, [*entries_of(store, seeker["id"]), row["data"]])
-        with store.engine.begin() as conn:
+        with store.transaction() as conn:
             worklog.insert(store, "employment", row, conn=conn)
             if changed is not None:
                 store.upsert("seeker", coerce_records("seeker", [changed]), conn=conn)

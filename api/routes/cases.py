@@ -193,7 +193,7 @@ def add_contact(id: str, engine: EngineDep, p: PrincipalDep,
         if contact.get("next_due") and contact["next_due"] < contact["at"]:
             raise ValidationFailed([FieldError("next_due", "下次跟进日期不能早于本次 / next_due must not be before at")])
         new = cases.after_contact(case, contact)
-        with engine.store.engine.begin() as conn:
+        with engine.store.transaction() as conn:
             worklog.insert(engine.store, "contact", {"id": contact["id"], "case_id": id,
                                                      "at": date.fromisoformat(contact["at"]), "data": contact}, conn=conn)
             worklog.replace(engine.store, "case", id, cases.case_row(new), conn=conn)

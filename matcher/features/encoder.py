@@ -178,7 +178,7 @@ class SentenceTransformerEncoder(Encoder):
         self.bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16())
         self.batch_threads = int(batch_threads) if batch_threads and batch_threads > 0 else (os.cpu_count() or 1)
         self.query_threads = max(1, int(query_threads or 1))
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()
         self._model = self._load()
         dim = self._model.get_embedding_dimension()
         if not dim:  # some pipelines do not declare it: measure it
@@ -227,7 +227,7 @@ class SentenceTransformerEncoder(Encoder):
     def _run(self, threads: int, fn, texts: list[str], batch_size: int) -> np.ndarray:
         import torch
 
-        with self._lock:
+        with self._mutex:
             before = torch.get_num_threads()
             torch.set_num_threads(threads)
             try:

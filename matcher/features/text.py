@@ -297,12 +297,12 @@ class Tokenizer:
         self._include_domain = include_domain_words
         self.stopwords: frozenset[str] = STOPWORDS if stopwords is None else frozenset(stopwords)
         self._jieba = None
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()
 
     def _load(self):
         if self._jieba is not None:
             return self._jieba
-        with self._lock:
+        with self._mutex:
             if self._jieba is None:
                 import jieba
 

@@ -106,6 +106,26 @@ class CandidateSelector:
         cand = cand[t.alive[cand]]
         return cand, side.vectors[cand] @ qvec
 
+    def add_rows(self, side: Side, qvec: np.ndarray, rows: np.ndarray, cos: np.ndarray, extra: np.ndarray,
+                 shortlist=None) -> tuple[np.ndarray, np.ndarray]:
+        """``rows``/``cos`` of :meth:`select` with rows of ``extra`` added (e.g. the records of a
+        paired region, wherever they lie): all of them when at most ``local_candidates``, else the
+        ``local_semantic`` best by cosine and, with ``shortlist``, the ``local_prior`` best on the
+        cosine-free part of the score."""
+        cfg = self.cfg
+        extra = extra[side.table.alive[extra]] if len(extra) else extra
+        if len(extra) == 0:
+            return rows, cos
+        if len(extra) > cfg.local_candidates:
+            ecos = side.vectors[extra] @ qvec
+            parts = [extra[np.argpartition(-ecos, min(cfg.local_semantic, len(extra)) - 1)[: cfg.local_semantic]]]
+            if shortlist is not None and cfg.local_prior:
+                km = np.full(len(extra), np.nan)
+                parts.append(extra[shortlist(extra, km, min(cfg.local_prior, len(extra)))])
+            extra = np.concatenate(parts)
+        allrows = np.unique(np.concatenate([rows, extra]))
+        return allrows, side.vectors[allrows] @ qvec
+
     def _local(self, side: Side, qvec: np.ndarray, near: np.ndarray, d2: np.ndarray, radius_km: float,
                shortlist) -> list[np.ndarray]:
         """Part (b) of :meth:`select` when many rows lie around the query (``d2``: their squared

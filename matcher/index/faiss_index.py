@@ -247,7 +247,7 @@ class FaissIndex:
         self._trained_n = 0
         self._generation = 0
         self._live_rows_cache: np.ndarray | None = None
-        self._lock = _RWLock()
+        self._rw = _RWLock()
 
     # -- properties ---------------------------------------------------------------------------------
     @property
@@ -305,31 +305,31 @@ class FaissIndex:
 
     # -- lookups ------------------------------------------------------------------------------------
     def ids(self) -> list[str]:
-        with self._lock.read():
+        with self._rw.read():
             return [rid for rid in self._ids if rid is not None]
 
     def rows_for(self, ids: Iterable[str]) -> np.ndarray:
         ids = _id_iterable(ids)
-        with self._lock.read():
+        with self._rw.read():
             get = self._row_of.get
             return np.fromiter((get(rid, -1) for rid in ids), dtype=np.int64)
 
     def ids_for(self, rows: Iterable[int] | np.ndarray) -> list[str | None]:
-        with self._lock.read():
+        with self._rw.read():
             hw, table = self._hw, self._ids
             return [table[r] if 0 <= r < hw else None for r in (int(x) for x in np.asarray(rows).ravel())]
 
     def mask_for(self, ids: Iterable[str]) -> np.ndarray:
         """A boolean row mask (length ``n_rows``) that is True at the rows of these ids."""
         rows = self.rows_for(ids)
-        with self._lock.read():
+        with self._rw.read():
             mask = np.zeros(self._hw, dtype=bool)
             rows = rows[(rows >= 0) & (rows < self._hw)]
             mask[rows] = True
             return mask
 
     def vector(self, record_id: str) -> np.ndarray:
-        with self._lock.read():
+        with self._rw.read():
             row = self._row_of.get(record_id)
             if row is None:
                 raise KeyError(_missing_message(record_id))
@@ -337,7 +337,7 @@ class FaissIndex:
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         ids = _id_iterable(ids)
-        with self._lock.read():
+        with self._rw.read():
             rows = np.empty(len(ids), dtype=np.int64)
             for i, rid in enumerate(ids):
                 row = self._row_of.get(rid)
@@ -357,7 +357,7 @@ class FaissIndex:
             keep = sorted(last.values())
             ids = [ids[i] for i in keep]
             x = x[keep]
-        with self._lock.write():
+        with self._rw.write():
             rows = np.empty(len(ids), dtype=np.int64)
             replaced: list[int] = []
             new_ids: list[tuple[int, str]] = []
@@ -385,7 +385,7 @@ class FaissIndex:
 
     def remove(self, ids: Iterable[str]) -> int:
         ids = _id_iterable(ids)
-        with self._lock.write():
+        with self._rw.write():
             rows = sorted({self._row_of[rid] for rid in ids if rid in self._row_of})
             if not rows:
                 return 0
@@ -405,7 +405,7 @@ class FaissIndex:
 
     def retrain(self) -> None:
         """Rebuild the approximate index from the stored vectors now (or drop to exact when small)."""
-        with self._lock.write():
+        with self._rw.write():
             if len(self._row_of) > self.exact_max:
                 self._build_ivf()
             else:
@@ -414,7 +414,7 @@ class FaissIndex:
     def compact(self) -> bool:
         """Renumber live rows densely (frees memory after large removals). Bumps ``generation``;
         masks built before are invalid afterwards. Returns False when there was nothing to do."""
-        with self._lock.write():
+        with self._rw.write():
             n = len(self._row_of)
             if n == self._hw and self._vecs.shape[0] <= max(1024, int(n * 1.5)):
                 return False
@@ -445,7 +445,7 @@ class FaissIndex:
     ) -> SearchResult:
         q = self._check_query(query)
         k = _check_k(k)
-        with self._lock.read(), _omp_threads(self.query_threads):
+        with self._rw.read(), _omp_threads(self.query_threads):
             n_live = len(self._row_of)
             if n_live == 0:
                 return _empty(len(q))
@@ -477,7 +477,7 @@ class FaissIndex:
         arr = rows_or_ids if isinstance(rows_or_ids, np.ndarray) else None
         if arr is None and len(rows_or_ids) and not isinstance(rows_or_ids[0], str):
             arr = np.asarray(rows_or_ids)
-        with self._lock.read(), _omp_threads(self.query_threads):
+        with self._rw.read(), _omp_threads(self.query_threads):
             if arr is None:  # record ids
                 get = self._row_of.get
                 rows = np.fromiter((get(rid, -1) for rid in _id_iterable(rows_or_ids)), dtype=np.int64)
@@ -508,7 +508,7 @@ class FaissIndex:
             self.meta = dict(meta)
         path.mkdir(parents=True, exist_ok=True)
         with _dir_lock(path):
-            with self._lock.read():
+            with self._rw.read():
                 vecs = self._vecs[: self._hw].copy()
                 ids_bytes = json.dumps(self._ids, ensure_ascii=False, separators=(",", ":")).encode()
                 ivf_bytes = faiss.serialize_index(self._ivf) if self._ivf is not None else None
@@ -677,7 +677,7 @@ class FaissIndex:
     # -- diagnostics --------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         """Size and configuration, for logs and the API's health endpoint."""
-        with self._lock.read():
+        with self._rw.read():
             n = len(self._row_of)
             vec_bytes = self._vecs.nbytes
             ivf_bytes = 0

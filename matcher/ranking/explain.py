@@ -31,8 +31,8 @@ def reach_reason(tier: int, km: float, minutes: float, located: bool, precision:
     if tier == R.BEYOND_REACH:
         text = f"超出{mine}通勤范围（约{_km(km)}公里）"
         return text + ("，需外出务工" if km > migrate_km else "")
-    if tier == R.COOPERATION:
-        return f"劳务协作地区岗位（约{_km(km)}公里）"
+    if tier == R.COOPERATION:  # 对口协作: a paired region (matcher.cooperation.REASON)
+        return f"{'对口协作岗位' if who == '您' else '对口协作地区求职者'}（约{_km(km)}公里）"
     if precision <= R.COUNTY:
         return f"距{who}约{_km(km)}公里（按区县中心估算）"
     unit = "分钟" if urban else "公里"
@@ -67,8 +67,8 @@ def wage_reason(wage_min: float, wage_max: float, desired: float) -> str | None:
         return None
     lo, hi = (wage_min if not math.isnan(wage_min) else wage_max), (wage_max if not math.isnan(wage_max) else wage_min)
     text = f"月薪{lo:.0f}元" if lo == hi else f"月薪{lo:.0f}-{hi:.0f}元"
-    if not math.isnan(desired):
-        text += f"，不低于您期望的{desired:.0f}元"
+    if not math.isnan(desired) and desired > 0:
+        text += f"，{'不低于' if hi >= desired else '低于'}您期望的{desired:.0f}元"
     return text
 
 

@@ -185,6 +185,7 @@ def rank(p: Pairs, cfg: RankingConfig, k: int, require_consent: bool = True) -> 
         breakdown, reasons = _explain(p, cfg, by, i, float(rel[i]), passed)
         breakdown["rank_score"] = round(float(total[i]), 4)
         breakdown["relevant"] = bool(relevant[i])
+        breakdown["band"] = int(band[i])
         breakdown["nothing_reachable"] = nothing_reachable
         if nothing_reachable and n == 0:
             reasons.insert(0, explain.NOTHING_REACHABLE[p.direction])

@@ -82,11 +82,11 @@ def job_pairs(q: dict[str, Any], table, rows: np.ndarray, cfg: RankingConfig, to
 
 def seeker_pairs(q: dict[str, Any], table, rows: np.ndarray, cfg: RankingConfig, today: int,
                  cosine: np.ndarray | None = None, km: np.ndarray | None = None, skills: frozenset[str] = frozenset(),
-                 licenses: frozenset[str] = frozenset()) -> Pairs:
+                 licenses: frozenset[str] = frozenset(), paired: np.ndarray | None = None) -> Pairs:
     """A job (feature columns ``q``, its ``skills`` and required ``licenses``) against seeker-table rows."""
     km = R.distances(q, table, rows) if km is None else km
     return Pairs(SEEKERS, q, table, rows, km, R.table_circles(table, rows, cfg.locality_cfg), today, cosine,
-                 skills=skills, licenses=licenses)
+                 skills=skills, licenses=licenses, paired=paired)
 
 
 @dataclass

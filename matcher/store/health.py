@@ -61,7 +61,7 @@ class DatabaseHealth:
         self.interval = interval
         self.on_change = on_change
         self._clock = clock
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()
         self._up = True
         self._down_since: float | None = None
         self.outages = 0
@@ -80,7 +80,7 @@ class DatabaseHealth:
         return 0.0 if since is None else self._clock() - since
 
     def mark_down(self, exc: BaseException | None = None) -> None:
-        with self._lock:
+        with self._mutex:
             if not self._up:
                 return
             self._up = False
@@ -93,7 +93,7 @@ class DatabaseHealth:
             self.on_change(False)
 
     def mark_up(self) -> None:
-        with self._lock:
+        with self._mutex:
             if self._up:
                 return
             self._up = True

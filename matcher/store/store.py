@@ -389,6 +389,48 @@ class Store:
         return stmt.on_conflict_do_update(
             index_elements=key, set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key})
 
+    # -- stored embeddings ------------------------------------------------------------------------
+    def stored_vectors(self, kind: str, encoder: str, ids: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        """Persisted embeddings of records: id -> (text hash, float32 bytes), for one encoder."""
+        from matcher.store.schema import embeddings as e
+
+        known: dict[str, tuple[str, bytes]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                chunk = list(ids[i : i + 500])
+                rows = conn.execute(select(e.c.id, e.c.text_hash, e.c.vector).where(
+                    and_(e.c.kind == kind, e.c.encoder == encoder, e.c.id.in_(chunk))))
+                known.update({r.id: (r.text_hash, r.vector) for r in rows})
+        return known
+
+    def save_vectors(self, kind: str, encoder: str, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """Persist embeddings (id, text hash, float32 bytes) of one encoder, replacing older ones,
+        in one transaction."""
+        from matcher.store.schema import embeddings as e
+
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            for j in range(0, len(rows), 500):
+                chunk = rows[j : j + 500]
+                conn.execute(e.delete().where(and_(e.c.kind == kind, e.c.encoder == encoder,
+                                                   e.c.id.in_([c[0] for c in chunk]))))
+                conn.execute(self.replacing_insert(e), [
+                    {"kind": kind, "id": rid, "encoder": encoder, "text_hash": h, "vector": v} for rid, h, v in chunk])
+
+    def region_codes(self, kind: str) -> set[str]:
+        """The distinct region codes of live records of ``kind``."""
+        t = TABLES[kind]
+        with self.engine.connect() as conn:
+            q = select(t.c.region_code).where(t.c.deleted.is_(False), t.c.region_code.is_not(None)).distinct()
+            return {r[0] for r in conn.execute(q)}
+
+    def live_regions(self, kind: str) -> list[tuple[str, str | None]]:
+        """(id, region code) of every live record of ``kind``."""
+        t = TABLES[kind]
+        with self.engine.connect() as conn:
+            return [(r[0], r[1]) for r in conn.execute(select(t.c.id, t.c.region_code).where(t.c.deleted.is_(False)))]
+
     def delete(self, kind: str, record_id: str) -> bool:
         """Tombstone a record (kept for index sync and audit). Returns False if absent."""
         table = TABLES[kind]

@@ -77,7 +77,7 @@ def _build(site) -> list:
         e.upsert_jobs(jobs(120, 41))
         e.upsert_seekers(seekers(60, 42))
         e.warm(load_encoder=False)
-        assert e._sides["jobs"].index.kind == "ivf" and e._sides["seekers"].index.kind == "exact"
+        assert e.side_cache("jobs").index.kind == "ivf" and e.side_cache("seekers").index.kind == "exact"
         return top_matches(e, SEEKERS, TODAY)
 
 

@@ -88,7 +88,7 @@ def test_changed_encoder_is_noticed_and_reembeds(tmp_path, encoder, model_cache)
     with open_engine(tmp_path / "home", enc2, model_cache) as e:
         matches = e.match_jobs("S", k=3, today=TODAY)
         assert len(matches) == 3
-        assert e._sides["jobs"].index.dim == 128
+        assert e.side_cache("jobs").index.dim == 128
 
 
 def test_stored_records_are_served_without_loading_the_model(tmp_path, encoder, model_cache):

@@ -35,7 +35,7 @@ def test_unchanged_text_is_not_reprofiled_or_reembedded(engine, monkeypatch):
     engine.upsert_seekers([{"id": "S", "desired_occupations": ["电焊工"], "region_code": "130102",
                             "lat": BASE[0], "lng": BASE[1], "area_type": "rural"}])
     assert engine.match_jobs("S", k=3, today=TODAY)
-    side = engine._sides["jobs"]
+    side = engine.side_cache("jobs")
     t = side.table
     before = {rid: (side.vectors[t.row_of[rid]].copy(), int(t.occ4[t.row_of[rid]])) for rid in "ABC"}
     side.index_rows()  # the table row -> index row map exists and is kept in step from now on

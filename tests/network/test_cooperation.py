@@ -3,18 +3,14 @@
 import json
 from datetime import timedelta
 
-import pytest
-from network_home import TODAY
+from network_home import TODAY, V1, V1_LL, _north
 
 from matcher.cli import main
 from matcher.cooperation import REASON
 from matcher.records import Cooperation
 
-# The cooperation tier needs issue 10's reach tiers (breakdown.reach and the ``paired`` hook of
-# matcher/ranking/reach.py), which were not on main when issue 15 stopped; cooperation.paired_mask and
-# PairCache are ready for the engine to pass ``paired`` once they are.
-pytestmark = pytest.mark.xfail(reason="cooperation tier not wired yet: needs issue-10's reach tiers on main",
-                               strict=False)
+def _said(m):
+    return any(r.startswith(REASON) for r in m.reasons)
 
 
 def _by_id(matches):
@@ -22,19 +18,22 @@ def _by_id(matches):
 
 
 def test_paired_job_in_the_cooperation_tier_only(home):
+    # a welding job next to P3 (the home's own local job is food packing: not relevant to a welder)
+    home.upsert_jobs([{"id": "J-NEAR-W", "title": "电焊工", "region_code": V1, "lat": _north(V1_LL, 0.6)[0],
+                       "lng": V1_LL[1], "occupation_code": "6-18-02-04", "skills": ["焊接"], "description": "电焊"}])
     ms = home.match_jobs("P3", k=20)
     got = _by_id(ms)
     coop, far = got["J-COOP"], got.get("J-FAR")
-    assert coop.breakdown["reach"] == "cooperation" and REASON in coop.reasons
+    assert coop.breakdown["reach"] == "cooperation" and _said(coop)
     assert far is None or far.breakdown["reach"] == "beyond_reach"  # 灵寿县 is not paired
     order = [m.id for m in ms]
     reachable = [m.id for m in ms if m.breakdown["reach"] in ("inside_circle", "within_reach")]
-    assert reachable and all(order.index(r) < order.index("J-COOP") for r in reachable)
+    assert "J-NEAR-W" in reachable and all(order.index(r) < order.index("J-COOP") for r in reachable)
     if far is not None:
         assert order.index("J-COOP") < order.index("J-FAR")
     # the same job for a seeker of an unpaired county is simply beyond reach
     other = _by_id(home.match_jobs("L1", k=20))
-    assert other["J-COOP"].breakdown["reach"] == "beyond_reach" and REASON not in other["J-COOP"].reasons
+    assert other["J-COOP"].breakdown["reach"] == "beyond_reach" and not _said(other["J-COOP"])
 
 
 def test_an_ended_pair_no_longer_counts(home):

@@ -36,7 +36,11 @@ def test_board_today_ranked_by_reach_then_time(home):
 def test_past_day_gig_is_never_offered(home):
     assert gig_board(home, "ST-G", TODAY - timedelta(days=1)) == {**gig_board(home, "ST-G", TODAY - timedelta(days=1)),
                                                                   "gigs": [], "people": [], "closed": True}
-    offered = {m.id for m in home.match_jobs("U1", k=50)}
+    # someone next to the market who wants loading work (U1 wants 普工: a paired region's packing job
+    # is the relevant one for U1, and the day's gigs are on the board above)
+    mover = {"desired_occupations": ["搬运工"], "region_code": "130102001", "lat": 38.0545, "lng": 114.52,
+             "status": "unemployed"}
+    offered = {m.id for m in home.match_jobs(mover, k=50)}
     assert "G-TODAY" in offered and "G-PAST" not in offered
     tomorrow = gig_board(home, "ST-G", TODAY + timedelta(days=1))
     assert [g["id"] for g in tomorrow["gigs"]] == ["G-NEXT"] and [p["id"] for p in tomorrow["people"]] == ["U1", "U3"]
