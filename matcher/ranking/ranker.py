@@ -28,9 +28,11 @@ from matcher.ranking.signals import (
     matched_skills,
     occupation,
     relevance,
-    relevant as is_relevant,
     semantic,
     weighted,
+)
+from matcher.ranking.signals import (
+    relevant as is_relevant,
 )
 
 #: Larger than any score: ``score - GROUP_STEP × group`` sorts by group first.

@@ -9,6 +9,7 @@ from matcher.cli import main
 from matcher.cooperation import REASON
 from matcher.records import Cooperation
 
+
 def _said(m):
     return any(r.startswith(REASON) for r in m.reasons)
 
