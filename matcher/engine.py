@@ -652,6 +652,10 @@ class MatchEngine:
             rows, cos = selector.select(side, qvec, q["lat"], q["lng"], radius, short)
             rows, cos = selector.add_rows(side, qvec, rows, cos, self._paired_table_rows(side, prefixes), short)
             ranked = ranker.rank(pairs(rows, cos=cos), cfg, k)
+            if ranker.nothing_near(ranked):  # look as far as migrate_km for what this person can get to
+                ring = selector.ring(side, q["lat"], q["lng"], cfg.locality_cfg.migrate_km, short)
+                rows, cos = selector.add_rows(side, qvec, rows, cos, ring)
+                ranked = ranker.rank(pairs(rows, cos=cos), cfg, k)
             ids = [t.ids[r.row] for r in ranked]
         jobs = self.store.get_dicts("job", ids)
         return [Match(id=i, score=r.score, breakdown=r.breakdown, reasons=r.reasons, summary=job_summary(jobs.get(i, {})))
@@ -693,10 +697,14 @@ class MatchEngine:
             rows, cos = selector.select(side, qvec, q["lat"], q["lng"], radius, short)
             rows, cos = selector.add_rows(side, qvec, rows, cos, self._paired_table_rows(side, prefixes), short)
             if region_prefix:
-                keep = np.fromiter((str(t.region[r] or "").startswith(region_prefix) for r in rows),
-                                   dtype=bool, count=len(rows))
-                rows, cos = rows[keep], cos[keep]
+                rows, cos = self._in_region(t, rows, cos, region_prefix)
             ranked = ranker.rank(pairs(rows, cos=cos), cfg, k, require_consent=require_consent)
+            if ranker.nothing_near(ranked):  # look as far as migrate_km for people who can get there
+                ring = selector.ring(side, q["lat"], q["lng"], cfg.locality_cfg.migrate_km, short)
+                rows, cos = selector.add_rows(side, qvec, rows, cos, ring)
+                if region_prefix:
+                    rows, cos = self._in_region(t, rows, cos, region_prefix)
+                ranked = ranker.rank(pairs(rows, cos=cos), cfg, k, require_consent=require_consent)
             ids = [t.ids[r.row] for r in ranked]
             born = [int(t.born[r.row]) for r in ranked]
         seekers = self.store.get_dicts("seeker", ids)
@@ -717,6 +725,12 @@ class MatchEngine:
         if self._pairs is None:
             self._pairs = PairCache(ttl=max(self.settings.sync_interval, 1.0))
         return self._pairs.prefixes(self, region_code, date.fromordinal(today_n))
+
+    @staticmethod
+    def _in_region(table, rows: np.ndarray, cos: np.ndarray, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        keep = np.fromiter((str(table.region[r] or "").startswith(prefix) for r in rows.tolist()), dtype=bool,
+                           count=len(rows))
+        return rows[keep], cos[keep]
 
     @staticmethod
     def _paired(table, rows: np.ndarray, prefixes: tuple[str, ...]) -> np.ndarray | None:

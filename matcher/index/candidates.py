@@ -106,6 +106,25 @@ class CandidateSelector:
         cand = cand[t.alive[cand]]
         return cand, side.vectors[cand] @ qvec
 
+    def ring(self, side: Side, lat: float, lng: float, radius_km: float, shortlist=None) -> np.ndarray:
+        """Rows within ``radius_km`` (a wider ring than :meth:`select`'s, e.g. ``migrate_km`` when
+        nothing relevant was found nearer): all when at most ``local_candidates``, else the
+        ``local_nearest`` nearest and, with ``shortlist``, the ``local_prior`` best on the
+        cosine-free part of the score."""
+        cfg = self.cfg
+        if lat is None or np.isnan(lat):
+            return np.empty(0, dtype=np.int64)
+        near, near_lat, near_lng = side.grid.within_points(lat, lng, radius_km)
+        d2 = (near_lat - lat) ** 2 + ((near_lng - lng) * np.cos(np.radians(lat))) ** 2
+        keep = d2 <= (radius_km / KM_PER_DEGREE_LAT) ** 2
+        near, d2 = near[keep], d2[keep]
+        if len(near) <= cfg.local_candidates:
+            return near
+        parts = [near[np.argpartition(d2, min(cfg.local_nearest, len(near)) - 1)[: cfg.local_nearest]]]
+        if shortlist is not None and cfg.local_prior:
+            parts.append(near[shortlist(near, np.sqrt(d2) * KM_PER_DEGREE_LAT, min(cfg.local_prior, len(near)))])
+        return np.unique(np.concatenate(parts))
+
     def add_rows(self, side: Side, qvec: np.ndarray, rows: np.ndarray, cos: np.ndarray, extra: np.ndarray,
                  shortlist=None) -> tuple[np.ndarray, np.ndarray]:
         """``rows``/``cos`` of :meth:`select` with rows of ``extra`` added (e.g. the records of a

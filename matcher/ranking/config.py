@@ -72,6 +72,10 @@ class RankingConfig(BaseModel):
         0.92, ge=-1, le=1, description="Cosine that counts as same-occupation evidence without a shared 4-level code "
         "(on the development set, pairs above it share the code 4 times as often as a random level-3 sibling).",
     )
+    nearby_fallback: int = Field(
+        5, ge=0, description="When no relevant item lies within `migrate_km`, this many of the best items that do "
+        "(reachable first) head the list, before relevant items further away (0: none).",
+    )
     reason_confidence: float = Field(
         0.55, ge=0, le=1, description="Both sides' occupation codes must be at least this sure for a reason to say "
         "一致/相近 (word-overlap guesses of the taxonomy stay below 0.5).",

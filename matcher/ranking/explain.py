@@ -16,6 +16,9 @@ MODE_ZH = {"walk": "步行", "ebike": "骑电动车", "bus": "坐公交", "car":
 #: The first reason of a list in which nothing relevant is reachable (both directions).
 NOTHING_REACHABLE = {"jobs": "本圈暂无合适岗位，以下为通勤范围外的岗位",
                      "seekers": "附近暂无合适人选，以下为通勤范围外的求职者"}
+#: ... when the list starts with nearby items of another occupation (none relevant within 50 km).
+NOTHING_RELEVANT_NEARBY = {"jobs": "本圈暂无合适岗位，以下先列出附近的其他岗位",
+                           "seekers": "附近暂无合适人选，以下先列出附近的其他求职者"}
 
 
 def _km(km: float) -> str:

@@ -6,6 +6,8 @@ Order of a list: pairs that pass every hard filter and the relevance floor, by l
 score inside a group. Priority boosts and occupation agreement therefore reorder inside a tier,
 never across. When no pair is relevant at all, the floor is dropped (tiers still come first);
 when nothing relevant is reachable, the first match says so (``explain.NOTHING_REACHABLE``).
+When nothing relevant lies even within ``migrate_km``, the few best items that do come first
+(:func:`_nearby_fallback`, ``explain.NOTHING_RELEVANT_NEARBY``), then the relevant ones further away.
 """
 
 from __future__ import annotations
@@ -94,6 +96,27 @@ def shortlist(p: Pairs, m: int, cfg: RankingConfig, require_consent: bool = True
     return pre[np.argpartition(-score, m - 1)[:m]] if m else pre[:0]
 
 
+def _nearby_fallback(relevant: np.ndarray, group: np.ndarray, score: np.ndarray, cfg: RankingConfig) -> np.ndarray:
+    """When no relevant item lies within ``migrate_km`` (reachable, a paired region's, or beyond
+    reach but nearer than that), the ``nearby_fallback`` best items that do are listed first,
+    reachable before beyond reach: a person who will not move sees what they can get to before
+    jobs that mean working away from home (外出务工)."""
+    out = np.zeros(len(relevant), dtype=bool)
+    close = group <= R.GROUP_NEAR
+    if cfg.nearby_fallback <= 0 or (relevant & close).any():
+        return out
+    cand = np.flatnonzero(~relevant & ((group == R.GROUP_REACHABLE) | (group == R.GROUP_NEAR)))
+    if len(cand):
+        out[cand[np.lexsort((-score[cand], group[cand]))[: cfg.nearby_fallback]]] = True
+    return out
+
+
+def nothing_near(ranked: list[Ranked]) -> bool:
+    """The list starts further than ``migrate_km`` (or with no position): the caller may widen the
+    candidates to ``migrate_km`` around the query and rank again (``CandidateSelector.ring``)."""
+    return bool(ranked) and ranked[0].breakdown["band"] % TAIL_BAND >= R.GROUP_FAR
+
+
 def _order(total: np.ndarray, group: np.ndarray, k: int, owners: list | None = None, per_owner: int = 0) -> np.ndarray:
     """Group first, then best first. With ``owners`` (employers) at most ``per_owner`` of one owner
     enter a group's part of the list while others can fill it; the rest wait at the end of their
@@ -151,6 +174,14 @@ def rank(p: Pairs, cfg: RankingConfig, k: int, require_consent: bool = True) -> 
     if len(keep) == 0:
         return []
     p, sigs = p.take(keep), [s.take(keep) for s in sigs]
+    # the licence filter (Python sets) before the bands, so a relevant job the seeker may not
+    # take can never decide that "something relevant is reachable"
+    lic = filters.licensed(p, np.arange(len(p)))
+    if not lic.all():
+        keep = np.flatnonzero(lic)
+        if len(keep) == 0:
+            return []
+        p, sigs = p.take(keep), [s.take(keep) for s in sigs]
     sem = semantic(p, cfg)
     occ = next(s for s in sigs if s.name == "occupation")
     rel = relevance(sem, occ)
@@ -159,11 +190,12 @@ def rank(p: Pairs, cfg: RankingConfig, k: int, require_consent: bool = True) -> 
     nothing_reachable = not bool(np.any(relevant & (group == R.GROUP_REACHABLE)))
     band = group.astype(np.int64)
     if relevant.any() and not relevant.all():
-        # relevant items first (by group); after them, others only where no reachable one would
-        # follow a beyond-reach item: from the last group a relevant item is in
-        tail = ~relevant & (group >= group[relevant].max())
-        band = np.where(relevant, band, TAIL_BAND + band)
-        idx = np.flatnonzero(relevant | tail)
+        listed = relevant | _nearby_fallback(relevant, group, weighted(sigs) + sem.weight * sem.score, cfg)
+        # listed items first (by group); after them, others only where no reachable one would
+        # follow a beyond-reach item: from the last group a listed item is in
+        tail = ~listed & (group >= group[listed].max())
+        band = np.where(listed, band, TAIL_BAND + band)
+        idx = np.flatnonzero(listed | tail)
         p, sigs, sem, rel, band, relevant = (p.take(idx), [s.take(idx) for s in sigs], sem.take(idx), rel[idx],
                                              band[idx], relevant[idx])
     partial = weighted(sigs) + sem.weight * sem.score
@@ -171,7 +203,7 @@ def rank(p: Pairs, cfg: RankingConfig, k: int, require_consent: bool = True) -> 
     jobs = p.direction == JOBS
     cap = cfg.max_per_employer if jobs else 0
     # with a per-employer cap the top k may reach deeper into the list: prune for the worst case
-    sel = _prune(key, key + cfg.skills, k * (1 + 4 * (cap > 0)), lambda idx: filters.licensed(p, idx))
+    sel = _prune(key, key + cfg.skills, k * (1 + 4 * (cap > 0)), lambda idx: np.ones(len(idx), dtype=bool))
     p, sigs, sem, rel, band, relevant, partial = (p.take(sel), [s.take(sel) for s in sigs], sem.take(sel), rel[sel],
                                                   band[sel], relevant[sel], partial[sel])
     extra = [fn(p, cfg) for fn in EXACT_SIGNALS if fn is not semantic]
@@ -190,7 +222,8 @@ def rank(p: Pairs, cfg: RankingConfig, k: int, require_consent: bool = True) -> 
         breakdown["band"] = int(band[i])
         breakdown["nothing_reachable"] = nothing_reachable
         if nothing_reachable and n == 0:
-            reasons.insert(0, explain.NOTHING_REACHABLE[p.direction])
+            nearby = not relevant[i] and band[i] <= R.GROUP_NEAR
+            reasons.insert(0, (explain.NOTHING_RELEVANT_NEARBY if nearby else explain.NOTHING_REACHABLE)[p.direction])
         out.append(Ranked(int(p.rows[i]), float(percent[i]), breakdown, reasons))
     return out
 

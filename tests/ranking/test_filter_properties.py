@@ -113,7 +113,7 @@ def _build(jobs, seeker):
         d = _job_dict(i, j)
         table.upsert(d["id"], job_features(d, Profile("", (), frozenset()), codes, gaz, _Taxonomy(), _Vocab()))
     sd = _seeker_dict(seeker)
-    cfg = RankingConfig(relevance_floor=0.0)  # every allowed job is listed (the floor is tested elsewhere)
+    cfg = RankingConfig(relevance_floor=0.0, occupation_evidence=False)  # every allowed job is listed (the floor is tested elsewhere)
     skills = frozenset(seeker["certificates"])
     q = seeker_features(sd, Profile("", (), skills), codes, gaz)
     return table, sd, q, skills, cfg
@@ -155,7 +155,7 @@ def test_candidates_never_include_employed_or_unconsented(seekers, job):
     gaz = Gazetteer.load()
     codes = CodeBook()
     table = SeekerTable(codes)
-    cfg = RankingConfig(relevance_floor=0.0)
+    cfg = RankingConfig(relevance_floor=0.0, occupation_evidence=False)
     for i, s in enumerate(seekers):
         d = {**_seeker_dict(s), "id": f"S{i}"}
         table.upsert(d["id"], seeker_features(d, Profile("", (), frozenset(s["certificates"])), codes, gaz))

@@ -66,7 +66,7 @@ def test_seeker_prior_bounds_the_final_score(seekers, job, seed):
     gaz = Gazetteer.load()
     codes = CodeBook()
     table = SeekerTable(codes)
-    cfg = RankingConfig(relevance_floor=0.0)
+    cfg = RankingConfig(relevance_floor=0.0, occupation_evidence=False)
     for i, s in enumerate(seekers):
         d = {**_seeker_dict(s), "id": f"S{i}", "lat": 38.0 + (i % 7) * 0.02}
         table.upsert(d["id"], seeker_features(d, Profile("", (), frozenset(s["certificates"])), codes, gaz))

@@ -101,7 +101,16 @@ def test_no_beyond_reach_job_above_a_reachable_one(jobs, rural, own, k, floor):
     reachable = [t in ("inside_circle", "within_reach") for t in tiers]
     assert reachable == sorted(reachable, reverse=True), tiers  # reachable first, whatever the boosts
     relevant = [r.breakdown["relevant"] for r in ranked]
-    assert relevant == sorted(relevant, reverse=True)  # relevant items before the rest
+    bands = [r.breakdown["band"] for r in ranked]
+    assert bands == sorted(bands)
+    fallback = [any(relevant) and not x and b < 8 for x, b in zip(relevant, bands, strict=True)]
+    if any(fallback):  # nothing relevant within 50 km: a few nearby items of another occupation first
+        assert sum(fallback) <= cfg.nearby_fallback and fallback == sorted(fallback, reverse=True)
+        assert all(r.breakdown["distance_km"] <= 50 for r, f in zip(ranked, fallback, strict=True) if f)
+        assert not any(r.breakdown["distance_km"] <= 50 for r in ranked if r.breakdown["relevant"])
+        assert ranked[0].reasons[0] == "本圈暂无合适岗位，以下先列出附近的其他岗位"
+    core = [x for x, f in zip(relevant, fallback, strict=True) if not f]
+    assert core == sorted(core, reverse=True)  # relevant items before the rest
     for r, c in ((r, cos[r.row]) for r in ranked):
         if r.breakdown["relevant"]:  # relevant: above the floor and the same occupation (code or cosine)
             assert r.breakdown["relevance"] >= floor
@@ -115,7 +124,7 @@ def test_no_beyond_reach_job_above_a_reachable_one(jobs, rural, own, k, floor):
         if r.breakdown["reach"] == "beyond_reach":
             assert any("超出" in x for x in r.reasons)
     # when nothing relevant is reachable the first item says so
-    if ranked and not reachable[0]:
+    if ranked and (not reachable[0] or not relevant[0]) and any(relevant):
         assert ranked[0].reasons[0].startswith("本圈暂无合适岗位")
         assert all(r.breakdown["nothing_reachable"] for r in ranked)
 
@@ -156,7 +165,7 @@ def test_hard_distance_limit_excludes_beyond_reach():
     seeker = {"id": "S", "lat": 38.0, "lng": 114.5, "area_type": "rural", "max_distance_km": 5.0,
               "hard_distance_limit": True}
     q = seeker_features(seeker, Profile("", (), frozenset()), codes, gaz)
-    cfg = RankingConfig(relevance_floor=0.0)
+    cfg = RankingConfig(relevance_floor=0.0, occupation_evidence=False)
     ranked = rank(job_pairs(q, table, np.arange(3), cfg, TODAY.toordinal(), np.full(3, 0.8)), cfg, 3)
     assert [table.ids[r.row] for r in ranked] == ["J0", "J1"]
     assert "在本人限定距离内" in ranked[0].breakdown["filters_passed"]
