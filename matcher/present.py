@@ -5,13 +5,14 @@ in which nothing relevant is within reach opens with a header line saying so."""
 
 from __future__ import annotations
 
-from matcher.ranking.explain import NOTHING_REACHABLE
+from matcher.ranking.explain import LIST_HEADERS
 
 
 def header(matches, kind: str) -> str | None:
-    """The line a list opens with when nothing relevant is within reach."""
-    if matches and matches[0].breakdown.get("nothing_reachable"):
-        return "【" + NOTHING_REACHABLE["jobs" if kind == "job" else "seekers"] + "】"
+    """The line a list opens with when nothing relevant is within reach (the first match's first
+    reason: "本圈暂无合适岗位，…")."""
+    if matches and matches[0].reasons and matches[0].reasons[0] in LIST_HEADERS:
+        return "【" + matches[0].reasons[0] + "】"
     return None
 
 
@@ -35,6 +36,6 @@ def print_matches(matches, kind: str) -> None:
             age = f"{s['age']}岁" if s.get("age") is not None else ""
             wishes = "、".join(s.get("desired_occupations") or [])
             print(f"{n:2d}. [{m.id}] {s.get('name') or ''} {age} 意向：{wishes}  {score}")
-        reasons = m.reasons[1:] if top and n == 1 and m.reasons and m.reasons[0] in NOTHING_REACHABLE.values() else m.reasons
+        reasons = m.reasons[1:] if top and n == 1 else m.reasons
         for r in reasons:
             print(f"      · {r}")

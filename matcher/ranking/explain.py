@@ -19,6 +19,8 @@ NOTHING_REACHABLE = {"jobs": "本圈暂无合适岗位，以下为通勤范围�
 #: ... when the list starts with nearby items of another occupation (none relevant within 50 km).
 NOTHING_RELEVANT_NEARBY = {"jobs": "本圈暂无合适岗位，以下先列出附近的其他岗位",
                            "seekers": "附近暂无合适人选，以下先列出附近的其他求职者"}
+#: Every line a list may open with (the first reason of its first match).
+LIST_HEADERS = frozenset([*NOTHING_REACHABLE.values(), *NOTHING_RELEVANT_NEARBY.values()])
 
 
 def _km(km: float) -> str:

@@ -146,23 +146,16 @@ def _order(total: np.ndarray, group: np.ndarray, k: int, owners: list | None = N
     return np.asarray(out[:k], dtype=np.int64)
 
 
-def _prune(lower: np.ndarray, upper: np.ndarray, k: int, check) -> np.ndarray:
+def _prune(lower: np.ndarray, upper: np.ndarray, k: int) -> np.ndarray:
     """Indices whose exact (expensive) part must be computed to know the top ``k`` exactly.
 
-    ``lower``/``upper`` bound each candidate's final sort key; ``check(idx)`` runs the expensive
-    filter on a subset and returns which pass. A candidate left out can never reach the top k:
-    at least k passing candidates have a lower bound above its upper bound."""
+    ``lower``/``upper`` bound each candidate's final sort key. A candidate left out can never
+    reach the top k: at least k candidates have a lower bound at or above its upper bound."""
     n = len(lower)
-    m = 2 * k
-    while m < n:
-        thr = np.partition(lower, n - m)[n - m]
-        sel = np.flatnonzero(upper >= thr)
-        ok = check(sel)
-        if np.count_nonzero(ok & (lower[sel] >= thr)) >= k:
-            return sel[ok]
-        m *= 4
-    sel = np.arange(n)
-    return sel[check(sel)]
+    if 2 * k >= n:
+        return np.arange(n)
+    thr = np.partition(lower, n - k)[n - k]
+    return np.flatnonzero(upper >= thr)
 
 
 def rank(p: Pairs, cfg: RankingConfig, k: int, require_consent: bool = True) -> list[Ranked]:
@@ -203,7 +196,7 @@ def rank(p: Pairs, cfg: RankingConfig, k: int, require_consent: bool = True) -> 
     jobs = p.direction == JOBS
     cap = cfg.max_per_employer if jobs else 0
     # with a per-employer cap the top k may reach deeper into the list: prune for the worst case
-    sel = _prune(key, key + cfg.skills, k * (1 + 4 * (cap > 0)), lambda idx: np.ones(len(idx), dtype=bool))
+    sel = _prune(key, key + cfg.skills, k * (1 + 4 * (cap > 0)))
     p, sigs, sem, rel, band, relevant, partial = (p.take(sel), [s.take(sel) for s in sigs], sem.take(sel), rel[sel],
                                                   band[sel], relevant[sel], partial[sel])
     extra = [fn(p, cfg) for fn in EXACT_SIGNALS if fn is not semantic]

@@ -659,6 +659,17 @@
       (st ? st.name + (st.address ? '（' + st.address + '）' : '') : '服务站工作人员') + '。'));
   }
 
+  // the line a list opens with when nothing relevant is within reach: the first match's first
+  // reason ("本圈暂无合适岗位，…"), shown above the list instead of inside the first item
+  function listHeader(rows) {
+    var first = rows.length && (rows[0].breakdown || {}).nothing_reachable ? (rows[0].reasons || [])[0] : '';
+    return first && /^(本圈暂无|附近暂无)/.test(first) ? first : '';
+  }
+
+  function itemReasons(m) {  // the list header is shown above the list, not in its first item
+    return (m.reasons || []).filter(function (r) { return !/^(本圈暂无|附近暂无)/.test(r); });
+  }
+
   function loadMatches() {
     var p = state.seeker;
     var list = clear($('#match-list'));
@@ -666,9 +677,7 @@
     return api('/v1/seekers/' + enc(p.id) + '/matches?limit=10').then(function (res) {
       if (!state.seeker || state.seeker.id !== p.id) return;
       state.matches = listOf(res);
-      var none = state.matches.length && (state.matches[0].breakdown || {}).nothing_reachable;
-      statusLine($('#match-status'), !state.matches.length ? '暂时没有符合条件的岗位。' :
-        none ? '本圈暂无合适岗位，以下为通勤范围外的岗位（需外出务工的已注明）。' : '', 'warn');
+      statusLine($('#match-status'), !state.matches.length ? '暂时没有符合条件的岗位。' : listHeader(state.matches), 'warn');
       state.matches.forEach(function (m, i) { list.appendChild(matchItem(m, i + 1)); });
       markReferred();
       renderDistance();  // the matches' summaries carry each job's place (also of jobs outside the account's area)
@@ -702,7 +711,7 @@
         h('p', { class: 'meta' }, meta),
         h('p', { class: 'where' }, where, ' ', circle),
         sm.address ? h('p', { class: 'address' }, '地址：' + sm.address) : null,
-        h('ul', { class: 'reasons', 'aria-label': '推荐理由' }, (m.reasons || []).map(function (r) { return h('li', null, r); }))
+        h('ul', { class: 'reasons', 'aria-label': '推荐理由' }, itemReasons(m).map(function (r) { return h('li', null, r); }))
       ),
       h('div', { class: 'match-side' },
         h('div', { class: 'score', title: '匹配度（0-100，越高越合适）' },
@@ -1181,7 +1190,7 @@
       var rows = listOf(res);
       clear(box);
       if (!rows.length) { statusLine(box, '附近暂时没有符合条件的求职者。', 'warn'); return; }
-      if ((rows[0].breakdown || {}).nothing_reachable) box.appendChild(h('p', { class: 'status warn' }, '附近暂无合适人选，以下为通勤范围外的求职者。'));
+      if (listHeader(rows)) box.appendChild(h('p', { class: 'status warn' }, listHeader(rows) + '。'));
       var tbody = h('tbody');
       rows.forEach(function (m, i) {
         var sm = m.summary || {};
@@ -1193,7 +1202,7 @@
           h('td', null, (sm.desired_occupations || []).join('、')),
           h('td', null, distanceText(m.breakdown)),
           h('td', { class: 'num' }, isNum(m.score) ? m.score.toFixed(0) : ''),
-          h('td', null, h('ul', { class: 'reasons compact' }, (m.reasons || []).map(function (r) { return h('li', null, r); })))
+          h('td', null, h('ul', { class: 'reasons compact' }, itemReasons(m).map(function (r) { return h('li', null, r); })))
         ));
       });
       box.appendChild(h('table', { class: 'table' },
