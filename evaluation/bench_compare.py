@@ -108,11 +108,12 @@ def measure_match(home: Path, args) -> dict[str, Any]:
     engine, warm_s = _open(home, args)
     _single_thread()
     qs = _active_seekers(engine, args.queries, args.seed)
-    side = engine.side_cache("jobs")
     n_cand: list[int] = []
-    from matcher.index.candidates import CandidateSelector
-
-    real = CandidateSelector.select
+    try:  # candidates counted where the tree has the CandidateSelector (older trees: not counted)
+        from matcher.index.candidates import CandidateSelector
+    except ImportError:
+        CandidateSelector = None
+    real = CandidateSelector.select if CandidateSelector else None
 
     def counting(*a, **kw):
         rows, cos = real(*a, **kw)
@@ -130,13 +131,15 @@ def measure_match(home: Path, args) -> dict[str, Any]:
             tops[q] = [m.id for m in ms]
     for q in qs:
         top_scores.append(float(np.mean([m.score for m in engine.match_jobs(q, k=K)])) if tops[q] else 0.0)
-    CandidateSelector.select = counting
+    if CandidateSelector:
+        CandidateSelector.select = counting
     prof = cProfile.Profile()
     prof.enable()
     for q in qs[:100]:
         engine.match_jobs(q, k=K)
     prof.disable()
-    CandidateSelector.select = real
+    if CandidateSelector:
+        CandidateSelector.select = real
     stats = pstats.Stats(prof)
     stages = {}
     for label, file, func in (("store reads", "store.py", "get_dicts"), ("seeker profile", "profiles.py", "seeker"),
@@ -146,10 +149,11 @@ def measure_match(home: Path, args) -> dict[str, Any]:
                               ("total", "engine.py", "match_jobs")):
         ct = sum(v[3] for (f, _ln, fn), v in stats.stats.items() if fn == func and f.endswith(os.sep + file))
         stages[label] = round(ct * 1000 / min(100, len(qs)), 2)
-    out = {"jobs_indexed": len(side.table), "index_kind": side.index.kind, "open_warm_s": warm_s,
+    info = engine.index_info(load=True)["jobs"] if hasattr(engine, "index_info") else {}
+    out = {"jobs_indexed": info.get("size"), "index_kind": info.get("index_kind"), "open_warm_s": warm_s,
            "queries": len(qs), "passes": args.passes, "p50_ms": _pct(lat, 50), "p99_ms": _pct(lat, 99),
-           "mean_ms": round(float(np.mean(lat)), 2), "candidates_mean": round(float(np.mean(n_cand)), 1),
-           "candidates_max": int(max(n_cand)), "top20_mean_score": round(float(np.mean(top_scores)), 5),
+           "mean_ms": round(float(np.mean(lat)), 2), "candidates_mean": round(float(np.mean(n_cand)), 1) if n_cand else None,
+           "candidates_max": int(max(n_cand)) if n_cand else None, "top20_mean_score": round(float(np.mean(top_scores)), 5),
            "profiled_ms_per_match": stages, "tops": tops}
     engine.store.close()  # nothing written: do not save
     return out
