@@ -97,7 +97,10 @@ def measure(home: Path, args) -> dict[str, Any]:
     start = time.perf_counter()
     for sid, _n in stations:
         t1 = time.perf_counter()
-        d = build_digest(engine, station_id=sid, day=day)
+        try:
+            d = build_digest(engine, station_id=sid, day=day, batch=False)
+        except TypeError:  # an older tree: always one match_jobs per seeker
+            d = build_digest(engine, station_id=sid, day=day)
         one["seconds"] += time.perf_counter() - t1
         one["stations"] += 1
         one["seekers"] += len(d["seekers"])

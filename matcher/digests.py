@@ -86,8 +86,10 @@ def _area(engine, station_id: str | None, region_code: str | None) -> dict[str, 
 
 
 def build_digest(engine, *, station_id: str | None = None, region_code: str | None = None, day: date | None = None,
-                 config: DigestConfig | None = None) -> dict[str, Any]:
-    """The digest of one station (its circle and its ledger) or one region (code prefix)."""
+                 config: DigestConfig | None = None, batch: bool = True) -> dict[str, Any]:
+    """The digest of one station (its circle and its ledger) or one region (code prefix).
+    ``batch``: the ledger's lists through ``engine.match_jobs_batch`` (the same lists as one
+    ``match_jobs`` per seeker, cheaper); ``False`` calls ``match_jobs`` per seeker (benchmarks)."""
     from matcher.features.geo import haversine_km
     from matcher.ranking import reach
 
@@ -155,8 +157,12 @@ def build_digest(engine, *, station_id: str | None = None, region_code: str | No
     ranked, seekers = [], []
     summaries: dict[str, dict[str, Any]] = {}
     follow_up = []
+    if batch:
+        lists = engine.match_jobs_batch([s["id"] for s in ledger], k=cfg.candidates_per_seeker, today=day)
+    else:
+        lists = {s["id"]: engine.match_jobs(s["id"], k=cfg.candidates_per_seeker, today=day) for s in ledger}
     for s in ledger:
-        ms = engine.match_jobs(s["id"], k=cfg.candidates_per_seeker, today=day)
+        ms = lists.get(s["id"], [])
         if not ms or ms[0].breakdown.get("nothing_reachable"):
             # nothing relevant within the person's reach: staff follow up (training, other work, 外出务工)
             follow_up.append({"id": s["id"], "name": s.get("name"), "phone": mask_phone(s.get("phone")),

@@ -19,7 +19,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -620,46 +620,110 @@ class MatchEngine:
     def match_jobs(self, seeker: str | dict | Seeker, k: int = 20, *, today: date | None = None) -> list[Match]:
         """Ranked, explained jobs for a stored seeker id or an ad-hoc seeker profile."""
         from matcher.features.tables import seeker_features
-        from matcher.ranking import ranker, reach
-        from matcher.ranking.signals import job_pairs
 
         k = _check_k(k)
         rec, stored = self._resolve("seeker", seeker)
         ctx = self.ctx
-        cfg = self.ranking
         side = self._side("jobs")
-        prof = ctx.profiler.seeker(rec)
-        stations = self._station_circles() if rec.get("station_id") else {}
-        q = seeker_features(rec, prof, ctx.codes, ctx.gazetteer, stations.get(rec.get("station_id") or "", (None, None)))
-        qvec = self._query_vector("seeker", rec, prof.text, stored, self._sides.get("seekers"))
-        radius = reach.search_radius_km(reach.query_circles(q, cfg.locality_cfg), cfg.locality_cfg)
-        if q["prec"] <= reach.COUNTY:
-            radius = max(radius, 15.0)
+        seekers = self._side("seekers") if "seekers" in self._sides else None  # synced, if loaded
+        row = seekers.table.row_of.get(rec["id"]) if stored and seekers is not None else None
+        if row is not None:  # a stored seeker already in memory: the very columns a batch reads
+            q, skills, qvec = seekers.table.features(row), seekers.table.skills[row] or frozenset(), seekers.vectors[row]
+        else:
+            prof = ctx.profiler.seeker(rec)
+            stations = self._station_circles() if rec.get("station_id") else {}
+            q = seeker_features(rec, prof, ctx.codes, ctx.gazetteer,
+                                stations.get(rec.get("station_id") or "", (None, None)))
+            skills = prof.skills
+            qvec = self._query_vector("seeker", rec, prof.text, stored, seekers)
         today_n = (today or date.today()).toordinal()
         with self._lock, _blas_limit(self.settings.query_blas_threads):
             t = side.table
-
-            prefixes = self._paired_prefixes(rec.get("region_code"), today_n)
-
-            def pairs(rows, km=None, cos=None):
-                return job_pairs(q, t, rows, cfg, today_n, cos, km, skills=prof.skills,
-                                 paired=self._paired(t, rows, prefixes))
-
-            def short(rows, km, m):
-                return ranker.shortlist(pairs(rows, km), m, cfg)
-
-            selector = CandidateSelector(cfg)
-            rows, cos = selector.select(side, qvec, q["lat"], q["lng"], radius, short)
-            rows, cos = selector.add_rows(side, qvec, rows, cos, self._paired_table_rows(side, prefixes), short)
-            ranked = ranker.rank(pairs(rows, cos=cos), cfg, k)
-            if ranker.nothing_near(ranked):  # look as far as migrate_km for what this person can get to
-                ring = selector.ring(side, q["lat"], q["lng"], cfg.locality_cfg.migrate_km, short)
-                rows, cos = selector.add_rows(side, qvec, rows, cos, ring)
-                ranked = ranker.rank(pairs(rows, cos=cos), cfg, k)
+            ranked = self._rank_jobs(side, q, qvec, skills, q.get("region") or None, k, today_n)
             ids = [t.ids[r.row] for r in ranked]
         jobs = self.store.get_dicts("job", ids)
         return [Match(id=i, score=r.score, breakdown=r.breakdown, reasons=r.reasons, summary=job_summary(jobs.get(i, {})))
                 for i, r in zip(ids, ranked, strict=True)]
+
+    def _rank_jobs(self, side: Side, q: dict[str, Any], qvec: np.ndarray, skills: frozenset[str],
+                   region_code: str | None, k: int, today_n: int, ann: np.ndarray | None = None) -> list:
+        """One seeker's ranked jobs (under the lock): candidates, ranking, the 50 km widening.
+        ``ann``: the seeker's global neighbours when already searched (a batch)."""
+        from matcher.ranking import ranker, reach
+        from matcher.ranking.signals import job_pairs
+
+        cfg = self.ranking
+        t = side.table
+        radius = reach.search_radius_km(reach.query_circles(q, cfg.locality_cfg), cfg.locality_cfg)
+        if q["prec"] <= reach.COUNTY:
+            radius = max(radius, 15.0)
+        prefixes = self._paired_prefixes(region_code, today_n)
+
+        def pairs(rows, km=None, cos=None):
+            return job_pairs(q, t, rows, cfg, today_n, cos, km, skills=skills, paired=self._paired(t, rows, prefixes))
+
+        def short(rows, km, m):
+            return ranker.shortlist(pairs(rows, km), m, cfg)
+
+        selector = CandidateSelector(cfg)
+        rows, cos = selector.select(side, qvec, q["lat"], q["lng"], radius, short, ann=ann)
+        rows, cos = selector.add_rows(side, qvec, rows, cos, self._paired_table_rows(side, prefixes), short)
+        ranked = ranker.rank(pairs(rows, cos=cos), cfg, k)
+        if ranker.nothing_near(ranked):  # look as far as migrate_km for what this person can get to
+            ring = selector.ring(side, q["lat"], q["lng"], cfg.locality_cfg.migrate_km, short)
+            rows, cos = selector.add_rows(side, qvec, rows, cos, ring)
+            ranked = ranker.rank(pairs(rows, cos=cos), cfg, k)
+        return ranked
+
+    def match_jobs_batch(self, seeker_ids: Sequence[str], k: int = 20, *, today: date | None = None,
+                         block: int = 256) -> dict[str, list[Match]]:
+        """Ranked, explained jobs for many stored seekers (a digest): the same lists as
+        :meth:`match_jobs` for each (same candidates, same ranking code), made cheaper by sharing
+        work across a block of seekers: their features and vectors come from the in-memory tables
+        (no store read, no profile), their global neighbours from one batched FAISS search, the
+        jobs' summaries from one store read. Ids not stored are left out."""
+        k = _check_k(k)
+        today_n = (today or date.today()).toordinal()
+        side, seekers = self._side("jobs"), self._side("seekers")
+        cfg = self.ranking
+        out: dict[str, list[Match]] = {}
+        ids = [i for i in dict.fromkeys(seeker_ids)]
+        for start in range(0, len(ids), block):
+            chunk = ids[start : start + block]
+            with self._lock, _blas_limit(self.settings.query_blas_threads):
+                st, t = seekers.table, side.table
+                srows = [st.row_of[i] for i in chunk if i in st.row_of]
+                if not srows:
+                    continue
+                qvecs = seekers.vectors[np.asarray(srows)]
+                anns = self._batch_neighbours(side, qvecs, min(cfg.candidates, len(t)))
+                lists = {}
+                for n, srow in enumerate(srows):
+                    q = st.features(srow)
+                    ann = anns[n]
+                    ranked = self._rank_jobs(side, q, qvecs[n], st.skills[srow] or frozenset(), st.region[srow] or None,
+                                             k, today_n, ann=ann)
+                    lists[st.ids[srow]] = [(t.ids[r.row], r) for r in ranked]
+            jobs = self.store.get_dicts("job", list({j for lst in lists.values() for j, _ in lst}))
+            for sid, lst in lists.items():
+                out[sid] = [Match(id=j, score=r.score, breakdown=r.breakdown, reasons=r.reasons,
+                                  summary=job_summary(jobs.get(j, {}))) for j, r in lst]
+        return out
+
+    @staticmethod
+    def _batch_neighbours(side: Side, qvecs: np.ndarray, k: int) -> list[np.ndarray]:
+        """Each query's ``k`` global neighbours (table rows), searched a few queries at a time:
+        FAISS switches to BLAS from 20 queries on, whose rounding differs from the one-query kernel
+        and could change who is the 300th neighbour; below that the results are the same as
+        :meth:`match_jobs`'s one-query search, bit for bit."""
+        if k <= 0:
+            return [np.empty(0, dtype=np.int64) for _ in range(len(qvecs))]
+        out: list[np.ndarray] = []
+        step = 16
+        for i in range(0, len(qvecs), step):
+            res = side.index.search(qvecs[i : i + step], k)
+            out.extend(side.table_rows(res, n) for n in range(len(res.rows)))
+        return out
 
     def match_candidates(self, job: str | dict | Job, k: int = 20, *, today: date | None = None,
                          require_consent: bool = True, region_prefix: str | None = None) -> list[Match]:

@@ -132,6 +132,12 @@ class _Table:
                 lst[row] = None
             self._free.append(row)
 
+    def features(self, row: int) -> dict[str, Any]:
+        """The column values of one row as the feature functions make them (a query's ``q``)."""
+        out: dict[str, Any] = {k: col[row].item() for k, col in self.cols.items()}
+        out.update({k: lst[row] for k, lst in self.objs.items()})
+        return out
+
     def rows(self, ids: Iterable[str]) -> np.ndarray:
         get = self.row_of.get
         return np.fromiter((r for r in (get(i) for i in ids) if r is not None), dtype=np.int64)

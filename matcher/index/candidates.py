@@ -35,16 +35,16 @@ class Side:
     trow: np.ndarray | None = None
     irow_key: tuple | None = None
 
-    def table_rows(self, res) -> np.ndarray:
-        """Table rows of a one-query search result."""
-        found = res.rows[0]
+    def table_rows(self, res, i: int = 0) -> np.ndarray:
+        """Table rows of query ``i`` of a search result."""
+        found = res.rows[i]
         found = found[found >= 0]
         self.index_rows()
         if len(found) and int(found.max()) < len(self.trow):
             rows = self.trow[found]
             if (rows >= 0).all():
                 return rows
-        return self.table.rows(res.ids[0])  # the map lags the index (not expected): by id
+        return self.table.rows(res.ids[i])  # the map lags the index (not expected): by id
 
     def index_rows(self) -> np.ndarray:
         """Table row -> vector-index row (-1: not in the index). Kept in step by the engine's updates;
@@ -71,7 +71,7 @@ class CandidateSelector:
         self.cfg = cfg
 
     def select(self, side: Side, qvec: np.ndarray, lat: float, lng: float, radius_km: float,
-               shortlist=None) -> tuple[np.ndarray, np.ndarray]:
+               shortlist=None, ann: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows to rank and their exact cosines.
 
         (a) The ``candidates`` nearest neighbours in the whole vector index: good matches anywhere
@@ -90,7 +90,9 @@ class CandidateSelector:
         t = side.table
         k = min(cfg.candidates, len(t))
         parts = []
-        if k > 0:
+        if ann is not None:  # (a) already searched, for a batch of queries at once
+            parts.append(ann)
+        elif k > 0:
             parts.append(side.table_rows(side.index.search(qvec, k)))
         if lat is not None and not np.isnan(lat):
             near, near_lat, near_lng = side.grid.within_points(lat, lng, radius_km)
