@@ -625,7 +625,8 @@ class MatchEngine:
         rec, stored = self._resolve("seeker", seeker)
         ctx = self.ctx
         side = self._side("jobs")
-        seekers = self._side("seekers") if "seekers" in self._sides else None  # synced, if loaded
+        # a stored seeker, the seekers' side loaded: synced with the store first
+        seekers = self._side("seekers") if stored and "seekers" in self._sides else self._sides.get("seekers")
         row = seekers.table.row_of.get(rec["id"]) if stored and seekers is not None else None
         if row is not None:  # a stored seeker already in memory: the very columns a batch reads
             q, skills, qvec = seekers.table.features(row), seekers.table.skills[row] or frozenset(), seekers.vectors[row]
