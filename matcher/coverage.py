@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.features.geo import haversine_km
+from matcher.features.geo import haversine_km, km_for_minutes
 from matcher.villages import village_code
 
 
@@ -46,7 +46,7 @@ class CircleConfig:
     rural_km: float = 5.0
 
     def urban_radius_km(self, minutes: float | None = None) -> float:
-        return (minutes or self.walk_minutes) / 60.0 * self.walk_kmh / self.detour
+        return float(km_for_minutes(minutes or self.walk_minutes, self.walk_kmh, self.detour))
 
     @classmethod
     def from_settings(cls, s) -> CircleConfig:

@@ -655,9 +655,7 @@ class MatchEngine:
 
         cfg = self.ranking
         t = side.table
-        radius = reach.search_radius_km(reach.query_circles(q, cfg.locality_cfg), cfg.locality_cfg)
-        if q["prec"] <= reach.COUNTY:
-            radius = max(radius, 15.0)
+        radius = reach.search_radius_km(reach.query_circles(q, cfg.locality_cfg), cfg.locality_cfg, q["prec"])
         prefixes = self._paired_prefixes(region_code, today_n)
 
         def pairs(rows, km=None, cos=None):
@@ -743,7 +741,7 @@ class MatchEngine:
         prof = ctx.profiler.job(rec)
         q = job_features(rec, prof, ctx.codes, ctx.gazetteer, ctx.taxonomy, ctx.vocabulary)
         qvec = self._query_vector("job", rec, prof.text, stored, self._sides.get("jobs"))
-        radius = 25.0 if q["prec"] >= reach.TOWNSHIP else 40.0
+        radius = reach.job_search_radius_km(q["prec"])
         today_n = (today or date.today()).toordinal()
         licenses = frozenset(ctx.vocabulary.canonical(x) for x in rec.get("licenses_required") or [])
         with self._lock, _blas_limit(self.settings.query_blas_threads):

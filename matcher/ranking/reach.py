@@ -143,12 +143,20 @@ def distances(q: dict, table, rows: np.ndarray) -> np.ndarray:
     return np.asarray(haversine_km(lat, lng, table.lat[rows], table.lng[rows]), dtype=np.float64).reshape(len(rows))
 
 
-def search_radius_km(c: Circles, cfg: LocalityConfig) -> float:
+def search_radius_km(c: Circles, cfg: LocalityConfig, precision: int = EXACT) -> float:
     """How far around one seeker the candidate stage looks: ``local_search_factor`` circles, and at
-    least half as far again as their reach."""
+    least half as far again as their reach; at least 15 km when their position is only known to a
+    county (or coarser) centre."""
     circle_km = float(c.km(c.circle, cfg.detour_factor)[0])
     reach_km = float(c.km(c.reach, cfg.detour_factor)[0])
-    return max(circle_km * cfg.local_search_factor, reach_km * 1.5)
+    radius = max(circle_km * cfg.local_search_factor, reach_km * 1.5)
+    return max(radius, 15.0) if precision <= COUNTY else radius
+
+
+def job_search_radius_km(precision: int) -> float:
+    """How far around a job the candidate stage looks for people (each person's own reach decides
+    their tier): 25 km, 40 km when the job's position is only known to a county or city centre."""
+    return 25.0 if precision >= TOWNSHIP else 40.0
 
 
 @dataclass(frozen=True)
