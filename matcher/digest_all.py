@@ -126,15 +126,18 @@ def last_run(out_dir: Path) -> dict[str, Any] | None:
 
 
 # -- one partition (the same code on every engine) ---------------------------------------------------
-def make_area(engine, area: Area, day: date, out_dir: Path, config=None) -> dict[str, Any]:
-    """Build and write one area's digest; returns its journal entry."""
+def make_area(engine, area: Area, day: date, out_dir: Path, config=None,
+              lists: dict[str, list] | None = None) -> dict[str, Any]:
+    """Build and write one area's digest; returns its journal entry. ``lists``: seekers' match
+    lists already made today (a seeker is in their station's, township's and county's digest:
+    one partition makes each list once)."""
     from matcher.digests import build_digest, write_digest
 
     t0 = time.perf_counter()
     if area.kind == "station":
-        d = build_digest(engine, station_id=area.id, day=day, config=config)
+        d = build_digest(engine, station_id=area.id, day=day, config=config, lists=lists)
     else:
-        d = build_digest(engine, region_code=area.id, day=day, config=config)
+        d = build_digest(engine, region_code=area.id, day=day, config=config, lists=lists)
     paths = write_digest(d, out_dir)
     c = d["concentration"]
     return {"area": area.key, "files": [p.name for p in paths], "seekers": len(d["seekers"]),
@@ -165,7 +168,8 @@ def _local_init(spec: dict[str, Any]) -> None:
 
 
 def _local_task(areas: list[Area], day: str, out_dir: str) -> list[dict[str, Any]]:
-    return [make_area(_worker_engine, a, date.fromisoformat(day), Path(out_dir)) for a in areas]
+    lists: dict[str, list] = {}  # one partition (a county): each seeker's list made once
+    return [make_area(_worker_engine, a, date.fromisoformat(day), Path(out_dir), lists=lists) for a in areas]
 
 
 class _RayWorker:
@@ -176,7 +180,8 @@ class _RayWorker:
         self.engine.warm(load_encoder=False)
 
     def run(self, areas: list[Area], day: str, out_dir: str) -> list[dict[str, Any]]:
-        return [make_area(self.engine, a, date.fromisoformat(day), Path(out_dir)) for a in areas]
+        lists: dict[str, list] = {}
+        return [make_area(self.engine, a, date.fromisoformat(day), Path(out_dir), lists=lists) for a in areas]
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -217,8 +222,9 @@ def run_all(engine, day: date, out_dir: Path, *, backend: str = "local", address
             _run_ray(engine, parts, day, out_dir, address, workers, finished)
         elif workers <= 1:
             for part in parts:
+                lists: dict[str, list] = {}
                 for a in part:
-                    finished([make_area(engine, a, day, out_dir)])
+                    finished([make_area(engine, a, day, out_dir, lists=lists)])
         else:
             _run_processes(engine, parts, day, out_dir, workers, finished)
     finally:

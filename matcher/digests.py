@@ -86,10 +86,13 @@ def _area(engine, station_id: str | None, region_code: str | None) -> dict[str, 
 
 
 def build_digest(engine, *, station_id: str | None = None, region_code: str | None = None, day: date | None = None,
-                 config: DigestConfig | None = None, batch: bool = True) -> dict[str, Any]:
+                 config: DigestConfig | None = None, batch: bool = True,
+                 lists: dict[str, list] | None = None) -> dict[str, Any]:
     """The digest of one station (its circle and its ledger) or one region (code prefix).
     ``batch``: the ledger's lists through ``engine.match_jobs_batch`` (the same lists as one
-    ``match_jobs`` per seeker, cheaper); ``False`` calls ``match_jobs`` per seeker (benchmarks)."""
+    ``match_jobs`` per seeker, cheaper); ``False`` calls ``match_jobs`` per seeker (benchmarks).
+    ``lists``: a cache of seekers' lists for this day and config, read and filled (``digest --all``
+    makes a seeker's list once for their station, township and county)."""
     from matcher.features.geo import haversine_km
     from matcher.ranking import reach
 
@@ -157,10 +160,12 @@ def build_digest(engine, *, station_id: str | None = None, region_code: str | No
     ranked, seekers = [], []
     summaries: dict[str, dict[str, Any]] = {}
     follow_up = []
+    lists = {} if lists is None else lists
+    todo = [s["id"] for s in ledger if s["id"] not in lists]
     if batch:
-        lists = engine.match_jobs_batch([s["id"] for s in ledger], k=cfg.candidates_per_seeker, today=day)
+        lists.update(engine.match_jobs_batch(todo, k=cfg.candidates_per_seeker, today=day))
     else:
-        lists = {s["id"]: engine.match_jobs(s["id"], k=cfg.candidates_per_seeker, today=day) for s in ledger}
+        lists.update({sid: engine.match_jobs(sid, k=cfg.candidates_per_seeker, today=day) for sid in todo})
     for s in ledger:
         ms = lists.get(s["id"], [])
         if not ms or ms[0].breakdown.get("nothing_reachable"):

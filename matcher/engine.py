@@ -704,9 +704,10 @@ class MatchEngine:
                                              k, today_n, ann=ann)
                     lists[st.ids[srow]] = [(t.ids[r.row], r) for r in ranked]
             jobs = self.store.get_dicts("job", list({j for lst in lists.values() for j, _ in lst}))
+            summaries = {j: job_summary(rec) for j, rec in jobs.items()}  # once per job, copied per match
             for sid, lst in lists.items():
                 out[sid] = [Match(id=j, score=r.score, breakdown=r.breakdown, reasons=r.reasons,
-                                  summary=job_summary(jobs.get(j, {}))) for j, r in lst]
+                                  summary=dict(summaries.get(j) or job_summary({}))) for j, r in lst]
         return out
 
     @staticmethod
