@@ -117,7 +117,7 @@ def paired_mask(regions, prefixes: tuple[str, ...]):
 
 class PairCache:
     """The active pairs, re-read from the store when older than ``ttl`` seconds (another process
-    may have written) or on another day."""
+    may have written) or on another day; while the database is unreachable, the pairs last read."""
 
     def __init__(self, ttl: float):
         self.ttl = ttl
@@ -128,7 +128,13 @@ class PairCache:
     def prefixes(self, engine, region_code: str | None, day: date) -> tuple[str, ...]:
         import time
 
+        from matcher.store.health import is_unavailable
+
         now = time.monotonic()
         if self._day != day or now - self._at > self.ttl:
-            self._pairs, self._day, self._at = active_pairs(engine, day), day, now
+            try:
+                self._pairs, self._day, self._at = active_pairs(engine, day), day, now
+            except Exception as exc:  # the database is down: match with the pairs last read
+                if not is_unavailable(exc):
+                    raise
         return tuple(dict.fromkeys(other for other, _ in paired_prefixes(region_code, self._pairs)))
