@@ -189,6 +189,7 @@ class JobTable(_Table):
         "welcome": (np.int32, 0),
         "welfare": (bool, False),
         "heavy": (bool, False),
+        "nlic": (np.int16, 0),  # licences required (the licence filter checks only these rows' sets)
     }
     OBJECTS = ("skills", "licenses", "region", "employer")
     #: columns written by :func:`job_profile_features` (kept as they are when only other fields change)
@@ -222,6 +223,7 @@ def job_base_features(job: dict[str, Any], codes: CodeBook, gazetteer, vocabular
             "welcome": bits(job.get("priority_groups_welcome"), PRIORITY_BITS),
             "welfare": bool(job.get("public_welfare")),
             "licenses": frozenset(vocabulary.canonical(x) for x in job.get("licenses_required") or []),
+            "nlic": len(job.get("licenses_required") or []),
             "region": job.get("region_code") or "",
             "employer": job.get("employer_id") or job.get("employer_name"),
         }

@@ -101,8 +101,12 @@ def column_masks(p, require_consent: bool = True) -> dict[str, np.ndarray]:
 def licensed(p, idx: np.ndarray) -> np.ndarray:
     """The licence filter for pairs ``idx`` of ``p``: every licence the job requires is held."""
     rows = p.rows[idx]
-    if p.direction == "jobs":
-        req = p.table.licenses
-        return licenses(p.skills, [req[r] for r in rows])
+    if p.direction == "jobs":  # only jobs that require a licence need the set check
+        ok = np.ones(len(rows), dtype=bool)
+        need = np.flatnonzero(p.table.nlic[rows] > 0)
+        if len(need):
+            req = p.table.licenses
+            ok[need] = licenses(p.skills, [req[r] for r in rows[need].tolist()])
+        return ok
     have = p.table.skills
     return licenses([have[r] for r in rows], p.licenses)
