@@ -164,17 +164,12 @@ def rank(p: Pairs, cfg: RankingConfig, k: int, require_consent: bool = True) -> 
     (``require_consent``)."""
     masks, sigs, ok = _screen(p, cfg, require_consent)
     keep = np.flatnonzero(ok)
+    # the licence filter (Python sets) before the bands, so a relevant job the seeker may not
+    # take can never decide that "something relevant is reachable"
+    keep = keep[filters.licensed(p, keep)] if len(keep) else keep
     if len(keep) == 0:
         return []
     p, sigs = p.take(keep), [s.take(keep) for s in sigs]
-    # the licence filter (Python sets) before the bands, so a relevant job the seeker may not
-    # take can never decide that "something relevant is reachable"
-    lic = filters.licensed(p, np.arange(len(p)))
-    if not lic.all():
-        keep = np.flatnonzero(lic)
-        if len(keep) == 0:
-            return []
-        p, sigs = p.take(keep), [s.take(keep) for s in sigs]
     sem = semantic(p, cfg)
     occ = next(s for s in sigs if s.name == "occupation")
     rel = relevance(sem, occ)
