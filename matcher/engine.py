@@ -182,7 +182,7 @@ class MatchEngine:
         if refused:
             raise ValidationFailed(refused)
         result = self.store.upsert(kind, recs)
-        self._after_write(kind, show_progress)
+        self._after_write(kind, show_progress, result.written)
         return result
 
     def upsert_jobs(self, records: Iterable[dict | Job]) -> UpsertResult:
@@ -249,15 +249,17 @@ class MatchEngine:
         read it, never change it."""
         return self._side(name)
 
-    def _after_write(self, kind: str, show_progress: bool) -> None:
-        """Keep a loaded index in step with a write (a new job is matchable at once)."""
+    def _after_write(self, kind: str, show_progress: bool, written: list | None = None) -> None:
+        """Keep a loaded index in step with a write (a new job is matchable at once). ``written``:
+        the changes this write made (``UpsertResult.written``), applied from memory instead of
+        being read back from the store."""
         if kind == "station":
             self._stations = None
         side_kind = {"job": "jobs", "seeker": "seekers"}.get(kind)
         if side_kind and side_kind in self._sides:
             # the write is committed: should the database drop now, the index catches up later
             with self.store.stale_reads():
-                self._sync(self._sides[side_kind], show_progress=show_progress)
+                self._sync(self._sides[side_kind], show_progress=show_progress, written=written)
 
     # -- index lifecycle --------------------------------------------------------------------------
     def _index_dir(self, side: str) -> Path:
@@ -372,9 +374,17 @@ class MatchEngine:
             return rec.get("status", "open") == "open"
         return rec.get("status", "unemployed") != "employed"
 
-    def _sync(self, side: Side, show_progress: bool = False) -> None:
+    def _sync(self, side: Side, show_progress: bool = False, written: list | None = None) -> None:
         kind = _KIND_OF_SIDE[side.kind]
-        changes = self.store.changes_since(kind, side.seq)
+        with self._lock:
+            if written and written[0].seq > side.seq:
+                # this process's own write: what others changed before it (normally nothing) is read,
+                # the write itself is applied as it was written, then anything committed after it
+                first, last = min(c.seq for c in written), max(c.seq for c in written)
+                changes = self.store.changes_since(kind, side.seq, until=first - 1) + sorted(written, key=lambda c: c.seq)
+                changes += self.store.changes_since(kind, last)
+            else:
+                changes = self.store.changes_since(kind, side.seq)
         self._last_sync[side.kind] = time.monotonic()
         if not changes:
             return

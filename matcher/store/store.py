@@ -65,12 +65,16 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     ids: list[str] = field(default_factory=list)
+    # what this call wrote, as the change feed will return it (the engine applies it without
+    # reading it back when nothing else changed in between); not part of any answer
+    written: list[Change] = field(default_factory=list, repr=False, compare=False)
 
     def __iadd__(self, other: UpsertResult) -> UpsertResult:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.ids.extend(other.ids)
+        self.written.extend(other.written)
         return self
 
 
@@ -363,6 +367,8 @@ class Store:
             stmt = update(table).where(table.c.id == bindparam("b_id")).values({c: self._bind(table, c) for c in assigned})
             conn.execute(stmt, params)
         result.inserted, result.updated = len(inserts), len(changed) - len(inserts)
+        # to_dict() is model_dump(mode="json"): the same values the change feed decodes from the JSON
+        result.written = [Change(rid, first + offset, False, latest[rid]) for offset, rid in enumerate(changed)]
         return result
 
     def _bind(self, table, column: str):
@@ -600,14 +606,15 @@ class Store:
                 select(func.count()).select_from(table).where(table.c.deleted.is_(False), *self._filters(table, where))
             ).scalar_one()
 
-    def changes_since(self, kind: str, seq: int) -> list[Change]:
-        """Records (live and deleted) whose change number is above ``seq``, oldest first."""
+    def changes_since(self, kind: str, seq: int, until: int | None = None) -> list[Change]:
+        """Records (live and deleted) whose change number is above ``seq`` (and at most ``until``),
+        oldest first."""
         table = TABLES[kind]
+        cond = table.c.seq > seq if until is None else and_(table.c.seq > seq, table.c.seq <= until)
         try:
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(table.c.seq > seq)
-                    .order_by(table.c.seq)
+                    select(table.c.id, table.c.seq, table.c.deleted, table.c.data).where(cond).order_by(table.c.seq)
                 )
                 out = [Change(r.id, r.seq, r.deleted, r.data) for r in rows]
             if kind == "job" and out:
