@@ -696,7 +696,7 @@ class MatchEngine:
         side, seekers = self._side("jobs"), self._side("seekers")
         cfg = self.ranking
         out: dict[str, list[Match]] = {}
-        ids = [i for i in dict.fromkeys(seeker_ids)]
+        ids = list(dict.fromkeys(seeker_ids))
         for start in range(0, len(ids), block):
             chunk = ids[start : start + block]
             with self._lock, _blas_limit(self.settings.query_blas_threads):

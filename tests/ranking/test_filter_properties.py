@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ranking_fakes import IdentityVocab, NoTaxonomy
 
 from matcher.features.profiles import Profile
 from matcher.features.tables import CodeBook, JobTable, SeekerTable, job_features, seeker_features
@@ -22,18 +23,6 @@ EDU = [e.value for e in Education]
 TYPES = ["full_time", "part_time", "gig", "internship", "seasonal"]
 GROUPS = ["disabled", "older_4050", "low_income"]
 LICENSES = ["焊工证", "电工证", "B2驾照"]
-
-
-class _Taxonomy:
-    """No occupation is 'heavy' here; the age rule for minors is covered elsewhere."""
-
-    def get(self, code):
-        return None
-
-
-class _Vocab:
-    def canonical(self, s):
-        return s
 
 
 jobs_st = st.lists(
@@ -111,7 +100,7 @@ def _build(jobs, seeker):
     table = JobTable(codes)
     for i, j in enumerate(jobs):
         d = _job_dict(i, j)
-        table.upsert(d["id"], job_features(d, Profile("", (), frozenset()), codes, gaz, _Taxonomy(), _Vocab()))
+        table.upsert(d["id"], job_features(d, Profile("", (), frozenset()), codes, gaz, NoTaxonomy(), IdentityVocab()))
     sd = _seeker_dict(seeker)
     cfg = RankingConfig(relevance_floor=0.0, occupation_evidence=False)  # every allowed job is listed (the floor is tested elsewhere)
     skills = frozenset(seeker["certificates"])
@@ -160,7 +149,7 @@ def test_candidates_never_include_employed_or_unconsented(seekers, job):
         d = {**_seeker_dict(s), "id": f"S{i}"}
         table.upsert(d["id"], seeker_features(d, Profile("", (), frozenset(s["certificates"])), codes, gaz))
     jd = {**_job_dict(0, job), "status": "open", "expires_at": (TODAY + timedelta(days=5)).isoformat()}
-    q = job_features(jd, Profile("", (), frozenset()), codes, gaz, _Taxonomy(), _Vocab())
+    q = job_features(jd, Profile("", (), frozenset()), codes, gaz, NoTaxonomy(), IdentityVocab())
     rows = np.arange(len(seekers))
     ranked = rank_seekers(q, frozenset(jd["licenses_required"]), frozenset(), table, rows, np.full(len(rows), 0.8),
                           cfg, TODAY.toordinal(), k=len(rows))

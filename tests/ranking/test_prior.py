@@ -6,14 +6,13 @@ from datetime import timedelta
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ranking_fakes import IdentityVocab, NoTaxonomy
 from test_filter_properties import (
     LICENSES,
     TODAY,
     _build,
     _job_dict,
     _seeker_dict,
-    _Taxonomy,
-    _Vocab,
     jobs_st,
     seeker_st,
 )
@@ -72,7 +71,7 @@ def test_seeker_prior_bounds_the_final_score(seekers, job, seed):
         table.upsert(d["id"], seeker_features(d, Profile("", (), frozenset(s["certificates"])), codes, gaz))
     jd = {**_job_dict(0, job), "status": "open", "expires_at": (TODAY + timedelta(days=5)).isoformat(),
           "lat": 38.05, "lng": 114.5}
-    q = job_features(jd, Profile("", (), frozenset()), codes, gaz, _Taxonomy(), _Vocab())
+    q = job_features(jd, Profile("", (), frozenset()), codes, gaz, NoTaxonomy(), IdentityVocab())
     rows = np.arange(len(seekers))
     cos = np.random.default_rng(seed).uniform(0.6, 0.95, len(rows))
     today = TODAY.toordinal()

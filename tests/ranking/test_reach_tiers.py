@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ranking_fakes import IdentityVocab, NoTaxonomy
 
 from matcher.features.profiles import Profile
 from matcher.features.tables import CodeBook, JobTable, SeekerTable, job_features, seeker_features
@@ -19,16 +20,6 @@ from matcher.ranking.signals import job_pairs, seeker_pairs
 
 TODAY = date(2026, 11, 20)
 NAN = float("nan")
-
-
-class _Taxonomy:
-    def get(self, code):
-        return None
-
-
-class _Vocab:
-    def canonical(self, s):
-        return s
 
 
 def one(rural=False, own_minutes=NAN, own_km=NAN, mode=-1, relocate=False, st_minutes=NAN, st_km=NAN,
@@ -85,8 +76,8 @@ def test_no_beyond_reach_job_above_a_reachable_one(jobs, rural, own, k, floor):
     gaz, codes = Gazetteer.load(), CodeBook()
     table = JobTable(codes)
     for i, (km, occ, conf, welfare, welcome, _cos) in enumerate(jobs):
-        feats = job_features(_job(i, km, occ, welfare, welcome), Profile("", (), frozenset()), codes, gaz, _Taxonomy(),
-                             _Vocab())
+        feats = job_features(_job(i, km, occ, welfare, welcome), Profile("", (), frozenset()), codes, gaz, NoTaxonomy(),
+                             IdentityVocab())
         feats.update(occ4=occ, occ3=occ, occ2=occ, occ_conf=conf)  # code 1 is the seeker's wish
         table.upsert(f"J{i}", feats)
     seeker = {"id": "S", "lat": 38.0, "lng": 114.5, "area_type": "rural" if rural else "urban",
@@ -143,7 +134,7 @@ def test_candidate_lists_hold_the_same_tiers(people, k):
         feats.update(occ4a=occ, occ3a=occ, occ2a=occ, conf_a=1.0)
         table.upsert(d["id"], feats)
     job = _job(0, 0.0, 1, False, True)
-    q = job_features(job, Profile("", (), frozenset()), codes, gaz, _Taxonomy(), _Vocab())
+    q = job_features(job, Profile("", (), frozenset()), codes, gaz, NoTaxonomy(), IdentityVocab())
     q.update(occ4=1, occ3=1, occ2=1, occ_conf=1.0)
     cfg = RankingConfig()
     rows = np.arange(len(people))
@@ -161,7 +152,7 @@ def test_hard_distance_limit_excludes_beyond_reach():
     table = JobTable(codes)
     for i, km in enumerate((1.0, 3.0, 9.0)):
         table.upsert(f"J{i}", job_features(_job(i, km, 1, False, False), Profile("", (), frozenset()), codes, gaz,
-                                           _Taxonomy(), _Vocab()))
+                                           NoTaxonomy(), IdentityVocab()))
     seeker = {"id": "S", "lat": 38.0, "lng": 114.5, "area_type": "rural", "max_distance_km": 5.0,
               "hard_distance_limit": True}
     q = seeker_features(seeker, Profile("", (), frozenset()), codes, gaz)
