@@ -128,13 +128,11 @@ class PairCache:
     def prefixes(self, engine, region_code: str | None, day: date) -> tuple[str, ...]:
         import time
 
-        from matcher.store.health import is_unavailable
-
         now = time.monotonic()
         if self._day != day or now - self._at > self.ttl:
             try:
                 self._pairs, self._day, self._at = active_pairs(engine, day), day, now
-            except Exception as exc:  # the database is down: match with the pairs last read
-                if not is_unavailable(exc):
+            except Exception as exc:  # the database is down: match with the pairs last read (marked stale)
+                if not engine.store.stale_allowed(exc):
                     raise
         return tuple(dict.fromkeys(other for other, _ in paired_prefixes(region_code, self._pairs)))

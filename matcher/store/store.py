@@ -545,6 +545,12 @@ class Store:
             if before is not None and state["used"]:
                 before["used"] = True
 
+    def stale_allowed(self, exc: BaseException) -> bool:
+        """For a read outside the store that matching needs (e.g. cooperation pairs): inside
+        :meth:`stale_reads`, is ``exc`` the database being unreachable? Then the caller answers from
+        memory, and the answer is marked stale."""
+        return self._stale_allowed(exc)
+
     def _stale_allowed(self, exc: BaseException) -> bool:
         state = getattr(self._stale, "state", None)
         if state is None or not is_unavailable(exc):
