@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from evaluation import metrics as M
+from evaluation import same_occupation
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -61,28 +62,34 @@ DEFAULT_TODAY = date(2025, 3, 31)  # after the postings were collected (Oct 2024
 DESCRIPTION_CHARS = 500
 RESULTS = 20  # every system returns its top 20; metrics read the top k (10) and MRR the top 20
 LOCAL_KM = 25.0
+#: The encoder the configured one is compared with ("old encoder": multilingual-e5-small without the
+#: job-domain adapter); None or the same model skips the comparison.
+BASELINE_ENCODER = "e5-base"
 
-SYSTEMS = ("tfidf", "bm25", "encoder", "full")
+SYSTEMS = ("tfidf", "bm25", "encoder_base", "encoder", "full_base", "full")
 SYSTEM_LABELS = {
     "tfidf": ("字符TF-IDF", "char TF-IDF"),
     "bm25": ("BM25(结巴)", "BM25 (jieba)"),
+    "encoder_base": ("仅向量·未适配", "encoder, un-adapted"),
     "encoder": ("仅向量模型", "encoder only"),
+    "full_base": ("完整排序·旧", "full, old (un-adapted)"),
     "full": ("完整排序", "full ranking"),
     "full_tuned": ("完整排序·调参", "full, tuned"),
 }
 
-#: Settings tried by the tuning step: the four main weights, and for some the cosine range mapped
-#: to the semantic score (``semantic_floor`` / ``semantic_ceiling``); the rest of RankingConfig
-#: stays at its defaults. The first entry is the shipped default.
+#: Settings tried by the tuning step: the four main weights, and for some a narrower cosine range
+#: mapped to the semantic score (``"cosine": "narrow"``: :func:`_narrow`, relative to the encoder's
+#: calibration, e.g. 0.70-0.92 -> 0.80-0.94 for the plain e5 model); the rest of RankingConfig stays
+#: at the engine's defaults. The first entry is the shipped default.
 WEIGHT_GRID: tuple[dict[str, float], ...] = (
     {"semantic": 0.40, "occupation": 0.25, "skills": 0.10, "locality": 0.20},
-    {"semantic": 0.40, "occupation": 0.25, "skills": 0.10, "locality": 0.20, "semantic_floor": 0.80, "semantic_ceiling": 0.94},
+    {"semantic": 0.40, "occupation": 0.25, "skills": 0.10, "locality": 0.20, "cosine": "narrow"},
     {"semantic": 0.55, "occupation": 0.15, "skills": 0.10, "locality": 0.15},
     {"semantic": 0.30, "occupation": 0.40, "skills": 0.10, "locality": 0.15},
     {"semantic": 0.35, "occupation": 0.40, "skills": 0.05, "locality": 0.15},
-    {"semantic": 0.35, "occupation": 0.40, "skills": 0.05, "locality": 0.15, "semantic_floor": 0.80, "semantic_ceiling": 0.94},
-    {"semantic": 0.30, "occupation": 0.45, "skills": 0.05, "locality": 0.15, "semantic_floor": 0.80, "semantic_ceiling": 0.94},
-    {"semantic": 0.40, "occupation": 0.30, "skills": 0.10, "locality": 0.10, "semantic_floor": 0.80, "semantic_ceiling": 0.94},
+    {"semantic": 0.35, "occupation": 0.40, "skills": 0.05, "locality": 0.15, "cosine": "narrow"},
+    {"semantic": 0.30, "occupation": 0.45, "skills": 0.05, "locality": 0.15, "cosine": "narrow"},
+    {"semantic": 0.40, "occupation": 0.30, "skills": 0.10, "locality": 0.10, "cosine": "narrow"},
     {"semantic": 0.35, "occupation": 0.25, "skills": 0.10, "locality": 0.30},
     {"semantic": 0.35, "occupation": 0.25, "skills": 0.20, "locality": 0.15},
 )
@@ -375,6 +382,47 @@ def rank_encoder(engine, ids: Sequence[str], texts: Sequence[str], queries: Sequ
     return [Ranked(_top(sims[i].astype(np.float64), ids, n)) for i in range(len(queries))]
 
 
+def rank_with_encoder(enc, records: Sequence[dict], ids: Sequence[str], texts: Sequence[str],
+                      queries: Sequence[Query], today: date,
+                      open_kw: dict[str, Any], **engine_kw: Any
+                      ) -> tuple[list[Ranked], list[Ranked], np.ndarray, list[np.ndarray]]:
+    """Encoder-only and full rankings with another encoder ``enc``, in a second engine on a
+    temporary home (``engine_kw``: its settings, e.g. ``occupation_knn=False``); also the job vectors
+    it stored and its same-occupation lists from the titles."""
+    from matcher.engine import MatchEngine
+
+    with tempfile.TemporaryDirectory(prefix="matcher-eval-base-") as home:
+        engine = MatchEngine.open(home=home, encoder=enc, **{**open_kw, **engine_kw})
+        try:
+            engine.upsert_jobs(records)
+            engine.warm()
+            return (rank_encoder(engine, ids, texts, queries, RESULTS), rank_full(engine, queries, RESULTS, today),
+                    job_vectors(engine, ids, texts),
+                    same_occupation.engine_orders(engine, [r["title"] for r in records], ids, today))
+        finally:
+            engine.close()
+
+
+def paired_bootstrap(rows_a: Sequence[dict], rows_b: Sequence[dict], n: int = 2000,
+                     seed: int = 0) -> dict[str, Any]:
+    """Mean per-query difference a - b of nDCG (4-level, local) with a 95 % paired-bootstrap
+    interval over the queries: the run-to-run noise of swapping one query set for a like one."""
+    out: dict[str, Any] = {}
+    rng = np.random.default_rng(seed)
+    for key in ("ndcg4", "ndcg_local"):
+        b_by = {r["query_id"]: r[key] for r in rows_b if r.get(key) is not None}
+        d = np.array([r[key] - b_by[r["query_id"]] for r in rows_a
+                      if r.get(key) is not None and r["query_id"] in b_by], dtype=np.float64)
+        d = d[np.isfinite(d)]  # queries with nothing relevant (e.g. none within the local radius)
+        if not len(d):
+            continue
+        means = d[rng.integers(0, len(d), size=(n, len(d)))].mean(axis=1)
+        lo, hi = np.percentile(means, [2.5, 97.5])
+        out[key] = {"mean_diff": float(d.mean()), "ci95": [float(lo), float(hi)], "queries": int(len(d)),
+                    "better": int((d > 1e-9).sum()), "worse": int((d < -1e-9).sum())}
+    return out
+
+
 def rank_full(engine, queries: Sequence[Query], n: int, today: date, with_priority: bool = True) -> list[Ranked]:
     out = []
     for q in queries:
@@ -492,6 +540,7 @@ def tune_weights(engine, queries: Sequence[Query], corpus: Corpus, k: int, today
 
     before = engine.ranking
     base = before.model_dump()
+    grid = [_narrow(w, base) for w in grid]
     tune, hold = _split_halves(queries)
     settings = []
     try:
@@ -566,10 +615,21 @@ def priority_lift(engine, queries: Sequence[Query], corpus: Corpus, k: int = 50,
 # -- run ---------------------------------------------------------------------------------------------
 
 
+def _narrow(weights: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """A grid entry with ``"cosine": "narrow"`` as explicit floor/ceiling: the floor raised by 45 % of
+    the encoder's range, the ceiling by a quarter of what is left to 1."""
+    w = dict(weights)
+    if w.pop("cosine", None) == "narrow":
+        f, c = base["semantic_floor"], base["semantic_ceiling"]
+        w["semantic_floor"] = round(f + 0.45 * (c - f), 3)
+        w["semantic_ceiling"] = round(c + 0.25 * (1 - c), 3)
+    return w
+
+
 def _fmt_weights(w: dict[str, float]) -> str:
     text = "/".join(f"{w[key]:.2f}" for key in ("semantic", "occupation", "skills", "locality"))
     if "semantic_floor" in w or "semantic_ceiling" in w:
-        text += f" cos{w.get('semantic_floor', 0.70):.2f}-{w.get('semantic_ceiling', 0.92):.2f}"
+        text += f" cos{w.get('semantic_floor'):.2f}-{w.get('semantic_ceiling'):.2f}"
     return text
 
 
@@ -592,6 +652,7 @@ def run(*, data_dir: str | Path | None = None, labels_path: str | Path | None = 
         n_postings: int | None = None, tune: bool = True, weight_grid: Sequence[dict[str, float]] | None = None,
         priority: bool = True, encoder=None, model_cache: str | Path | None = None, home: str | Path | None = None,
         full_classification: bool = False, today: date | None = None, local_km: float = LOCAL_KM, seed: int = 0,
+        baseline_encoder: str | None = BASELINE_ENCODER, baseline_knn: bool = False,
         log: Callable[[str], None] = print) -> dict[str, Any]:
     """Evaluate the four systems; returns the result dict (also what :func:`main` writes as JSON).
 
@@ -672,15 +733,36 @@ def run(*, data_dir: str | Path | None = None, labels_path: str | Path | None = 
             ranked[name] = fn()
             timings[f"{name}_s"] = round(time.perf_counter() - t0, 2)
             log(f"  {SYSTEM_LABELS[name][0]} / {SYSTEM_LABELS[name][1]}: {timings[f'{name}_s']} s")
+        # the old (un-adapted) encoder side by side, and same-occupation retrieval from titles
+        t0 = time.perf_counter()
+        titles = [r["title"] for r in records]
+        sims = {"encoder": engine.encoder.encode_queries(titles) @ job_vectors(engine, ids, texts).T,
+                "full": same_occupation.engine_orders(engine, titles, ids, today)}
+        base_name = None
+        if baseline_encoder:
+            from matcher.features.encoder import open_encoder
+
+            base_enc = open_encoder(baseline_encoder, open_kw.get("model_cache"))
+            if base_enc.name != engine.encoder.name:
+                base_name = base_enc.name
+                ranked["encoder_base"], ranked["full_base"], base_docs, sims["full_base"] = rank_with_encoder(
+                    base_enc, records, ids, texts, queries, today, open_kw, occupation_knn=baseline_knn)
+                sims["encoder_base"] = base_enc.encode_queries(titles) @ base_docs.T
+            del base_enc
+        same_occ = same_occupation.run(titles, texts, [corpus.codes[i] for i in ids], sims, k)
+        timings["baseline_and_same_occupation_s"] = round(time.perf_counter() - t0, 2)
+        log(f"  {baseline_encoder} + same-occupation: {timings['baseline_and_same_occupation_s']} s")
 
         systems: dict[str, Any] = {}
+        rows_by_system: dict[str, list[dict[str, Any]]] = {}
         by_style: dict[str, dict[str, Any]] = {}
         styles = sorted({q.style for q in queries if q.style})
         per_query: dict[str, dict[str, Any]] = {q.id: {"query_id": q.id, "wish": q.wish, "place": q.place, "style": q.style,
                                                        "relevant_codes": list(q.relevant)} for q in queries}
-        for name in SYSTEMS:
+        for name in (n for n in SYSTEMS if n in ranked):
             summary, rows = score_system(ranked[name], queries, corpus, k, local_km, engine.ranking.locality_cfg)
             systems[name] = summary
+            rows_by_system[name] = rows
             for st in styles:
                 ids_st = {q.id for q in queries if q.style == st}
                 by_style.setdefault(st, {"queries": len(ids_st)})[name] = {
@@ -716,6 +798,10 @@ def run(*, data_dir: str | Path | None = None, labels_path: str | Path | None = 
             prio = priority_lift(engine, queries, corpus, seed=seed)
             timings["priority_s"] = round(time.perf_counter() - t0, 2)
         encoder_name = engine.encoder.name
+        comparison = {key: paired_bootstrap(rows_by_system[a], rows_by_system[b], seed=seed)
+                      for key, (a, b) in (("full_vs_full_base", ("full", "full_base")),
+                                          ("encoder_vs_encoder_base", ("encoder", "encoder_base")))
+                      if a in rows_by_system and b in rows_by_system}
         ranking_defaults = engine.ranking.model_dump()
     finally:
         engine.close()
@@ -768,6 +854,9 @@ def run(*, data_dir: str | Path | None = None, labels_path: str | Path | None = 
             "target": "full nDCG@10 >= 1.5 x TF-IDF and > encoder only",
             "target_met": bool(tfidf and full >= 1.5 * tfidf and full > enc),
         },
+        "encoder_comparison": {"baseline": baseline_encoder, "baseline_name": base_name,
+                               "baseline_occupation_knn": baseline_knn, **comparison},
+        "same_occupation_from_title": same_occ,
         "tuning": tuning,
         "priority": prio,
         "timings": timings,
@@ -842,8 +931,26 @@ def format_report(result: dict[str, Any]) -> str:
         lines += ["", f"按查询说法 / by query style (nDCG@{k} 4级 4-level | 本地 local):"]
         for st, d in bs.items():
             name = {"plain": "口语 plain words", "title": "职位名 job title"}.get(st, st)
-            cells = "  ".join(f"{SYSTEM_LABELS[n][1]} {_f(d[n]['ndcg@k'])}|{_f(d[n]['ndcg@k_local'])}" for n in SYSTEMS)
+            cells = "  ".join(f"{SYSTEM_LABELS[n][1]} {_f(d[n]['ndcg@k'])}|{_f(d[n]['ndcg@k_local'])}"
+                              for n in SYSTEMS if n in d)
             lines.append(f"  {name} ({d['queries']}): {cells}")
+    cmp = result.get("encoder_comparison") or {}
+    for key, label in (("full_vs_full_base", "完整排序 适配 - 未适配 / full ranking, adapted - un-adapted"),
+                       ("encoder_vs_encoder_base", "仅向量 适配 - 未适配 / encoder only, adapted - un-adapted")):
+        if key in cmp:
+            cells = "; ".join(f"{m} {v['mean_diff']:+.3f} [95% {v['ci95'][0]:+.3f}, {v['ci95'][1]:+.3f}] "
+                              f"({v['better']}↑ {v['worse']}↓)" for m, v in cmp[key].items())
+            lines.append(f"{label}: {cells}")
+    so = result.get("same_occupation_from_title") or {}
+    if so:
+        lines += ["", f"同职业检索（以职位名为查询，留一法）/ same-occupation retrieval from the title, leave-one-out "
+                      f"({next(iter(so.values()))['queries']} 条 postings):"]
+        for name, v in so.items():
+            label = {"tfidf": "char TF-IDF", "encoder": "encoder (configured)", "encoder_base": "encoder, un-adapted",
+                     "full": "full engine", "full_base": "full engine, un-adapted"}
+            label = label.get(name) or (label.get(name.removesuffix("+tfidf"), name) + " + TF-IDF (fused)")
+            lines.append(f"  {label:<34} nDCG@{k} {_f(v['ndcg@k'])}  2-lvl {_f(v['ndcg@k_2level'])}  MRR {_f(v['mrr'])}"
+                         f"  = {_f(v['vs_tfidf'], 2)} x TF-IDF")
     r = result["ratios"]
     lines += ["", f"完整排序 nDCG@{k} 为 TF-IDF 的 {_f(r['full_vs_tfidf_ndcg'], 2)} 倍、仅向量模型的 "
               f"{_f(r['full_vs_encoder_ndcg'], 2)} 倍（目标 ≥1.5 倍且高于仅向量模型：{'达到' if r['target_met'] else '未达到'}）",
@@ -893,6 +1000,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--model-cache", default=None, help="where the default encoder is built (default: settings)")
     p.add_argument("--today", default=None, help="ranking date, YYYY-MM-DD (default 2025-03-31)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--baseline-knn", action="store_true",
+                   help="the baseline engine also infers occupations with the nearest taxonomy codes "
+                        "(default: rules only, as before the adapter)")
+    p.add_argument("--baseline-encoder", default=BASELINE_ENCODER,
+                   help="encoder compared with the configured one (default e5-base: no job-domain adapter; "
+                        "'none' to skip)")
     args = p.parse_args(argv)
 
     data_dir = Path(args.data_dir) if args.data_dir else SHARED_DATA
@@ -911,12 +1024,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run(data_dir=data_dir, labels_path=args.labels, queries_path=args.queries, k=args.k,
                  n_queries=args.n_queries, n_postings=args.n_postings, tune=not args.no_tune,
                  priority=not args.no_priority, model_cache=model_cache, full_classification=args.full_classification,
-                 today=date.fromisoformat(args.today) if args.today else None, local_km=args.local_km, seed=args.seed)
-    print()
-    print(format_report(result))
+                 today=date.fromisoformat(args.today) if args.today else None, local_km=args.local_km, seed=args.seed,
+                 baseline_encoder=None if args.baseline_encoder in ("", "none") else args.baseline_encoder,
+                 baseline_knn=args.baseline_knn)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    print()
+    print(format_report(result))
     print(f"\n结果已写入 / JSON written: {out}")
     return 0
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from matcher.errors import FieldError, MatcherError, ValidationFailed
 from matcher.present import print_matches
 
-_DELEGATED = {"evaluate": "evaluation.evaluate", "bench": "evaluation.bench_match"}
+_DELEGATED = {"evaluate": "evaluation.evaluate", "bench": "evaluation.bench_match",
+              "train-encoder": "matcher.encoder_training"}
 #: ``matcher bench <name> ...`` runs one of these benchmark tools instead of bench_match.
-_BENCH_TOOLS = {"digest": "evaluation.bench_digest"}
+_BENCH_TOOLS = {"digest": "evaluation.bench_digest", "embed": "evaluation.bench_embed"}
 KINDS = {"jobs": "job", "seekers": "seeker", "employers": "employer", "stations": "station", "referrals": "referral"}
 
 
@@ -353,7 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_serve)
 
     sub.add_parser("evaluate", help="离线评估匹配质量（参数见 matcher evaluate --help）/ offline quality evaluation")
-    sub.add_parser("bench", help="性能基准测试（参数见 matcher bench --help）/ performance benchmarks")
+    sub.add_parser("bench", help="性能基准测试（参数见 matcher bench --help；bench embed：向量化吞吐；bench digest：批量推送）"
+                   "/ performance benchmarks (bench embed: embedding throughput; bench digest: batch digests)")
+    sub.add_parser("train-encoder", help="用招聘数据微调向量模型（参数见 matcher train-encoder --help）"
+                   "/ adapt the encoder to job postings")
 
     dg = sub.add_parser("digest", help="生成每日推送 / daily digests")
     where = dg.add_mutually_exclusive_group()

@@ -128,14 +128,17 @@ def build_digest(engine, *, station_id: str | None = None, region_code: str | No
     job_ids = [jobs_open.ids[i] for i in idx.tolist()]
     posted = jobs_open.posted[idx]
     jobs = engine.store.get_dicts("job", job_ids)
+    inferred = engine.job_occupations(job_ids)
     new_since = today - cfg.new_days
     entries = []
     for jid, d, p in zip(job_ids, dist, posted, strict=True):
         j = jobs.get(jid)
         if not j:
             continue
-        code = engine.ctx.profiler.job(j).occupations
-        code = code[0].code if code else None
+        code = inferred.get(jid)
+        if jid not in inferred:  # not in the engine's memory (closed since): the rules alone
+            hits = engine.ctx.profiler.job(j).occupations
+            code = hits[0].code if hits else None
         entries.append({"id": jid, "title": j["title"], "employer_name": j.get("employer_name"),
                         "wage_min": j.get("wage_min"), "wage_max": j.get("wage_max"), "headcount": j.get("headcount", 1),
                         "address": j.get("address"), "posted_at": j.get("posted_at"), "expires_at": j.get("expires_at"),

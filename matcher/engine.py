@@ -77,6 +77,7 @@ class MatchEngine:
         self._ranking = None
         self._stations: tuple[int, dict] | None = None
         self._pairs = None  # cooperation.PairCache, made on first use
+        self._occ_knn = None  # occupation_knn.OccupationClassifier, made on first use
         self._paired_rows: dict[tuple, np.ndarray] = {}
         self._identity: tuple[str, int] | None = None  # (encoder name, dim) verified without loading it
         # per side, how its index was obtained when first used: {"action": "loaded" | "repaired" |
@@ -156,7 +157,8 @@ class MatchEngine:
             return name == self._encoder.name and loaded.dim == self._encoder.dim
         from matcher.features.encoder import identity_prefix
 
-        prefix = identity_prefix(self.settings.encoder, self.settings.resolved_model_cache)
+        prefix = identity_prefix(self.settings.encoder, self.settings.resolved_model_cache,
+                                 self.settings.encoder_precision)
         if prefix is None or not (name.startswith(prefix) and name.endswith(f"-{loaded.dim}d")):
             return False
         self._identity = (name, loaded.dim)
@@ -164,11 +166,12 @@ class MatchEngine:
 
     @property
     def ranking(self):
-        """The ranking config in force (defaults; replace with ``engine.ranking = RankingConfig(...)``)."""
+        """The ranking config in force: the defaults with the encoder's cosine calibration
+        (:func:`matcher.ranking.config.for_encoder`); replace with ``engine.ranking = RankingConfig(...)``."""
         if self._ranking is None:
-            from matcher.ranking.config import RankingConfig
+            from matcher.ranking.config import for_encoder
 
-            self._ranking = RankingConfig()
+            self._ranking = for_encoder(self.encoder_name)
         return self._ranking
 
     @ranking.setter
@@ -445,6 +448,7 @@ class MatchEngine:
             recs = [live[i] for i in fresh]
             profs = [profile(r) for r in recs]
             vectors[fresh] = self._embed_records(kind, recs, [p.text for p in profs], show_progress)
+            profs = self._refine_occupations(kind, recs, profs, vectors[fresh])
             profiles = dict(zip(fresh, profs, strict=True))
         if same.any():
             vectors[same] = side.vectors[old[same]]
@@ -590,6 +594,64 @@ class MatchEngine:
             self.store.save_vectors(kind, enc_name, new_rows)
         return out
 
+    def occupation_classifier(self):
+        """The occupation classifier in the encoder's space (:mod:`matcher.features.occupation_knn`),
+        built on first use; its entry vectors are cached in the model cache."""
+        if self._occ_knn is None:
+            from matcher.features.occupation_knn import OccupationClassifier
+
+            codes, texts = OccupationClassifier.entries(self.ctx.taxonomy)
+            self._occ_knn = OccupationClassifier(
+                codes, texts, encoder_name=self.encoder_name, cache_dir=self.settings.resolved_model_cache,
+                embed_passages=lambda t: self.encoder.encode_documents(t, batch_size=128),
+                embed_queries=lambda t: self.encoder.encode_queries(t, batch_size=128))
+        return self._occ_knn
+
+    def job_occupations(self, ids: Sequence[str]) -> dict[str, str | None]:
+        """The 4-level occupation code the engine inferred for each job in memory (what the ranking
+        used: rules, else the classifier); jobs not in memory are left out."""
+        side = self._side("jobs")
+        t = side.table
+        out: dict[str, str | None] = {}
+        for jid in ids:
+            row = t.row_of.get(jid)
+            if row is not None:
+                out[jid] = self.ctx.codes.code(int(t.occ4[row]))
+        return out
+
+    def _refine_occupations(self, kind: str, recs: Sequence[dict], profs: list, vectors: np.ndarray) -> list:
+        """Profiles whose rules found no sure occupation are decided with the nearest taxonomy codes
+        of their vector (:func:`matcher.features.occupation_knn.refine`): a job's passage vector, a
+        seeker's query vector, as just computed or stored. A code given in the record stays; a
+        seeker's wishes are only overruled when the rules barely read them (``SEEKER_TRUSTED``)."""
+        if not self.settings.occupation_knn or not profs:
+            return profs
+        from dataclasses import replace
+
+        from matcher.features.occupation_knn import RULES_TRUSTED, SEEKER_TRUSTED, refine
+        from matcher.features.profiles import OccupationHit
+
+        trusted = RULES_TRUSTED if kind == "job" else SEEKER_TRUSTED
+        weak = [i for i, p in enumerate(profs) if not p.occupations or p.occupations[0].confidence < trusted]
+        if not weak:
+            return profs
+        clf = self.occupation_classifier()
+        vecs = np.asarray(vectors)[weak]
+        knn = clf.classify_documents(vecs) if kind == "job" else clf.classify_vectors(vecs)
+        name = self.ctx.taxonomy.name
+        out = list(profs)
+        for i, hits in zip(weak, knn, strict=True):
+            p = profs[i]
+            rules = [(h.code, h.confidence) for h in p.occupations]
+            merged = refine(rules, hits, trusted=trusted)
+            if merged == rules:
+                continue
+            labels = {h.code: h.label for h in p.occupations}
+            title = recs[i].get("title") if kind == "job" else None
+            out[i] = replace(p, occupations=tuple(
+                OccupationHit(c, conf, labels.get(c) or title or name(c) or c) for c, conf in merged[:4]))
+        return out
+
     # -- matching ---------------------------------------------------------------------------------
     def _station_circles(self) -> dict[str, tuple[float | None, float | None]]:
         """Per-station circle bounds, cached until a station changes."""
@@ -642,11 +704,12 @@ class MatchEngine:
             q, skills, qvec = seekers.table.features(row), seekers.table.skills[row] or frozenset(), seekers.vectors[row]
         else:
             prof = ctx.profiler.seeker(rec)
+            qvec = self._query_vector("seeker", rec, prof.text, stored, seekers)
+            prof = self._refine_occupations("seeker", [rec], [prof], qvec[None, :])[0]
             stations = self._station_circles() if rec.get("station_id") else {}
             q = seeker_features(rec, prof, ctx.codes, ctx.gazetteer,
                                 stations.get(rec.get("station_id") or "", (None, None)))
             skills = prof.skills
-            qvec = self._query_vector("seeker", rec, prof.text, stored, seekers)
         today_n = (today or date.today()).toordinal()
         with self._lock, _blas_limit(self.settings.query_blas_threads):
             t = side.table
@@ -750,8 +813,9 @@ class MatchEngine:
         cfg = self.ranking
         side = self._side("seekers")
         prof = ctx.profiler.job(rec)
-        q = job_features(rec, prof, ctx.codes, ctx.gazetteer, ctx.taxonomy, ctx.vocabulary)
         qvec = self._query_vector("job", rec, prof.text, stored, self._sides.get("jobs"))
+        prof = self._refine_occupations("job", [rec], [prof], qvec[None, :])[0]
+        q = job_features(rec, prof, ctx.codes, ctx.gazetteer, ctx.taxonomy, ctx.vocabulary)
         radius = reach.job_search_radius_km(q["prec"])
         today_n = (today or date.today()).toordinal()
         licenses = frozenset(ctx.vocabulary.canonical(x) for x in rec.get("licenses_required") or [])

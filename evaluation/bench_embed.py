@@ -1,0 +1,143 @@
+"""Embedding throughput and single-query latency of the encoder (``matcher bench embed``).
+
+    matcher bench embed                                   # 600 real job texts, the default variants
+    matcher bench embed --texts 300 --variants fp32 int8 --threads 2 --out out/bench_embed.json
+
+Texts: ``job_text`` of real postings from ``../shared/data`` (title twice, skills, 160 characters of
+description: what ingestion embeds), or generated sample jobs when that folder is absent. Every
+variant embeds the same texts in one run, so the ratios between variants hold even on a busy
+machine (the absolute texts/s do not: say how loaded the machine was).
+
+Variants (``--variants``):
+
+* ``fp32``: the encoder as configured by default (batch path: texts sorted by length, each
+  mini-batch padded to its longest text only);
+* ``int8``: ``encoder_precision=int8`` (dynamic int8 linear layers);
+* ``seqN``: fp32 with the model's ``max_seq_length`` cut to N tokens (default 256);
+* ``int8-seqN``: both.
+
+For each: texts/s on ``--threads`` threads, one query's p50/p90 latency on one thread, and the
+agreement with ``fp32`` (mean and minimum cosine of the same text's two vectors, and the share of
+each text's 10 nearest other texts that stay the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+QUERIES = ("想找个看大门的活", "会电焊，想进厂", "叉车司机", "带过孩子，想做育儿嫂", "饭堂做饭的活", "仓库管理员",
+           "会开车，C1驾照", "收银员", "小区保洁", "想做电工，有电工证")
+
+
+def job_texts(limit: int, seed: int = 0) -> list[str]:
+    from matcher.features.profiles import job_text
+
+    path = SHARED / "job_postings_cn_2024_2025.csv.gz"
+    if path.exists():
+        import pandas as pd
+
+        df = pd.read_csv(path, usecols=["职位", "职位描述", "技能"], low_memory=False)
+        df = df.dropna(subset=["职位"]).sample(n=min(limit, len(df)), random_state=seed)
+        return [job_text({"title": t, "description": d if isinstance(d, str) else "",
+                          "skills": [s for s in str(sk).split(",") if s and sk == sk]})
+                for t, d, sk in zip(df["职位"], df["职位描述"], df["技能"], strict=True)]
+    from matcher.data.sample import generate  # only without the shared data
+
+    return [job_text(j) for j in generate(seed=seed, n_jobs=limit, n_seekers=1).jobs][:limit]
+
+
+def _load_avg() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def measure(spec: str, cache: str | None, variant: str, texts: list[str], threads: int, batch: int,
+            n_queries: int) -> tuple[dict, np.ndarray]:
+    from matcher.features.encoder import open_encoder
+
+    precision = "int8" if variant.startswith("int8") else "fp32"
+    enc = open_encoder(spec, cache, batch_threads=threads, query_threads=1, precision=precision)
+    if "seq" in variant:
+        enc.model.max_seq_length = int(variant.rsplit("seq", 1)[1])
+    enc.encode_documents(texts[:8])  # warm-up
+    t0 = time.perf_counter()
+    vecs = enc.encode_documents(texts, batch_size=batch)
+    secs = time.perf_counter() - t0
+    lat = []
+    for i in range(n_queries):
+        q = QUERIES[i % len(QUERIES)]
+        t1 = time.perf_counter()
+        enc.encode_query(q)
+        lat.append((time.perf_counter() - t1) * 1000)
+    row = {"variant": variant, "encoder": enc.name, "texts": len(texts), "seconds": round(secs, 2),
+           "texts_per_s": round(len(texts) / secs, 1), "query_ms_p50": round(float(np.percentile(lat, 50)), 2),
+           "query_ms_p90": round(float(np.percentile(lat, 90)), 2), "max_seq_length": enc.max_seq_length}
+    return row, vecs
+
+
+def agreement(ref: np.ndarray, vecs: np.ndarray, k: int = 10) -> dict:
+    cos = np.sum(ref * vecs, axis=1)
+    def knn(v):
+        s = v @ v.T
+        np.fill_diagonal(s, -np.inf)
+        return np.argsort(-s, axis=1)[:, :k]
+    a, b = knn(ref), knn(vecs)
+    overlap = np.mean([len(set(x) & set(y)) / k for x, y in zip(a, b, strict=True)])
+    return {"cosine_mean": round(float(cos.mean()), 5), "cosine_min": round(float(cos.min()), 5),
+            f"knn{k}_overlap": round(float(overlap), 4)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="matcher bench embed", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--texts", type=int, default=600)
+    p.add_argument("--threads", type=int, default=2, help="threads for batch embedding (default 2)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--queries", type=int, default=50, help="single queries timed per variant")
+    p.add_argument("--variants", nargs="+", default=["fp32", "int8", "seq128", "int8-seq128"])
+    p.add_argument("--encoder", default="default", help="encoder spec (default: the configured default)")
+    p.add_argument("--model-cache", default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="out/bench_embed.json")
+    a = p.parse_args(argv)
+    import torch
+
+    texts = job_texts(a.texts, a.seed)
+    chars = [len(t) for t in texts]
+    print(f"{len(texts)} 条岗位文本 job texts, 中位 median {int(np.median(chars))} 字 chars; "
+          f"threads {a.threads}; load avg {_load_avg()}")
+    variants = list(dict.fromkeys(["fp32", *a.variants]))
+    rows, ref = [], None
+    for v in variants:
+        row, vecs = measure(a.encoder, a.model_cache, v, texts, a.threads, a.batch_size, a.queries)
+        if ref is None:
+            ref = vecs
+        row.update(agreement(ref, vecs))
+        row["speedup_vs_fp32"] = round(row["texts_per_s"] / rows[0]["texts_per_s"], 2) if rows else 1.0
+        row["load_avg_after"] = _load_avg()
+        rows.append(row)
+        print(f"  {v:<14} {row['texts_per_s']:>7} texts/s (x{row['speedup_vs_fp32']})  query p50 "
+              f"{row['query_ms_p50']} ms p90 {row['query_ms_p90']} ms  cos mean {row['cosine_mean']} min "
+              f"{row['cosine_min']}  knn10 overlap {row['knn10_overlap']}", flush=True)
+    result = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__,
+                          "python": platform.python_version()},
+              "parameters": vars(a) | {"median_chars": int(np.median(chars))}, "variants": rows}
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"JSON: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
