@@ -171,8 +171,22 @@ class MatchEngine:
         if self._ranking is None:
             from matcher.ranking.config import for_encoder
 
-            self._ranking = for_encoder(self.encoder_name)
+            self._ranking = for_encoder(self._encoder_label())
         return self._ranking
+
+    def _encoder_label(self) -> str:
+        """The encoder's name, or the start of it read from the model's files (no model loaded)."""
+        if self._encoder is None and self._identity is None:
+            from matcher.features.encoder import identity_prefix
+
+            try:
+                prefix = identity_prefix(self.settings.encoder, self.settings.resolved_model_cache,
+                                         self.settings.encoder_precision)
+            except (MatcherError, ValueError, OSError):  # EncoderError is a ValueError: the model says it later
+                prefix = None
+            if prefix:
+                return prefix
+        return self.encoder_name
 
     @ranking.setter
     def ranking(self, cfg) -> None:
@@ -631,8 +645,14 @@ class MatchEngine:
         from matcher.features.occupation_knn import RULES_TRUSTED, SEEKER_TRUSTED, refine
         from matcher.features.profiles import OccupationHit
 
-        trusted = RULES_TRUSTED if kind == "job" else SEEKER_TRUSTED
-        weak = [i for i, p in enumerate(profs) if not p.occupations or p.occupations[0].confidence < trusted]
+        def trusted_for(i: int) -> float:
+            # one wish is read like a job title; several share one vector, so their reading stands
+            # unless the rules barely read them
+            if kind == "job" or len(recs[i].get("desired_occupations") or []) <= 1:
+                return RULES_TRUSTED
+            return SEEKER_TRUSTED
+
+        weak = [i for i, p in enumerate(profs) if not p.occupations or p.occupations[0].confidence < trusted_for(i)]
         if not weak:
             return profs
         clf = self.occupation_classifier()
@@ -643,7 +663,7 @@ class MatchEngine:
         for i, hits in zip(weak, knn, strict=True):
             p = profs[i]
             rules = [(h.code, h.confidence) for h in p.occupations]
-            merged = refine(rules, hits, trusted=trusted)
+            merged = refine(rules, hits, trusted=trusted_for(i))
             if merged == rules:
                 continue
             labels = {h.code: h.label for h in p.occupations}
