@@ -30,7 +30,7 @@ import numpy as np
 from matcher.errors import FieldError, MatcherError, ValidationFailed
 from matcher.index.candidates import CandidateSelector, Side, irow_key
 from matcher.matches import Match, candidate_summary, job_summary
-from matcher.records import RECORD_TYPES, Job, Record, Seeker, field_errors
+from matcher.records import RECORD_TYPES, Job, Record, Seeker, field_errors, validate_fast
 from matcher.settings import Settings, load_settings
 from matcher.store import Store, UpsertResult
 
@@ -44,9 +44,14 @@ def coerce_records(kind: str, records: Iterable[dict | Record]) -> list[Record]:
     from pydantic import ValidationError
 
     model = RECORD_TYPES[kind]
+    records = records if isinstance(records, list | tuple) else list(records)
+    fast = validate_fast(model, records)  # records already in canonical form; the others: below
     out: list[Record] = []
     errors: list[FieldError] = []
     for n, rec in enumerate(records, start=1):
+        if fast[n - 1] is not None:
+            out.append(fast[n - 1])
+            continue
         if isinstance(rec, model):
             out.append(rec)
             continue
@@ -178,10 +183,11 @@ class MatchEngine:
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, kind: str, records: Iterable[dict | Record], *, show_progress: bool = False) -> UpsertResult:
         recs = coerce_records(kind, records)
-        refused = [e for e in self.villages.check_all(r.to_dict() for r in recs) if e is not None]
+        dumped = [r.to_dict() for r in recs]  # made once: checked here, written by the store
+        refused = [e for e in self.villages.check_all(dumped) if e is not None]
         if refused:
             raise ValidationFailed(refused)
-        result = self.store.upsert(kind, recs)
+        result = self.store.upsert(kind, recs, dumped=dumped)
         self._after_write(kind, show_progress, result.written)
         return result
 
