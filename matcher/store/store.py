@@ -40,6 +40,8 @@ from matcher.store.health import is_unavailable
 from matcher.store.schema import TABLES, counters
 
 _RECORD_COLUMNS = frozenset(("id", "data", "version", "seq", "created_at", "updated_at", "deleted", "data_hash"))
+_BIG_BATCH = 2_000  # records: from here an upsert on SQLite gets a larger page cache (Store._big_cache)
+_BIG_CACHE_KIB = 65_536
 _CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 
 # Records hold personal data, so the SQL log never shows values: the engines hide bound parameters
@@ -356,7 +358,7 @@ class Store:
         transaction, with parameters made by the columns' own SQLAlchemy bind processors: the values
         sent are the ones SQLAlchemy's compiled statements would send, without their per-row work."""
         if conn is None:
-            with self.engine.begin() as c:
+            with self.engine.connect() as c, self._big_cache(c, len(records)), c.begin():
                 return self.upsert(kind, records, conn=c, dumped=dumped)
         table = TABLES[kind]
         result = UpsertResult()
@@ -431,6 +433,22 @@ class Store:
         # to_dict() is model_dump(mode="json"): the same values the change feed decodes from the JSON
         result.written = [Change(rid, first + offset, False, latest[rid]) for offset, rid in enumerate(changed)]
         return result
+
+    @contextmanager
+    def _big_cache(self, conn: Connection, n: int) -> Iterator[None]:
+        """SQLite, a batch of thousands: a page cache large enough for the pages the batch reads and
+        then rewrites (the default 2 MB evicts them between the SELECT and the UPDATE, and spills
+        dirty pages mid-transaction); back to the connection's own size after the commit."""
+        if self.dialect != "sqlite" or n < _BIG_BATCH:
+            yield
+            return
+        raw = conn.connection.dbapi_connection
+        before = raw.execute("PRAGMA cache_size").fetchone()[0]
+        raw.execute(f"PRAGMA cache_size = {-_BIG_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            raw.execute(f"PRAGMA cache_size = {int(before)}")
 
     def _writer(self, kind: str) -> _Writer:
         w = self._writers.get(kind)
