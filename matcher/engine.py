@@ -455,8 +455,7 @@ class MatchEngine:
         if same.any():
             vectors[same] = side.vectors[old[same]]
         stations = self._station_circles() if kind == "seeker" else {}
-        rows = np.empty(n, dtype=np.int64)
-        lat, lng = np.empty(n), np.empty(n)
+        feats_of: list[dict[str, Any]] = []
         for i, rec in enumerate(live):
             prof = profiles.get(i)
             if kind == "job":
@@ -467,8 +466,11 @@ class MatchEngine:
                 feats = seeker_base_features(rec, ctx.gazetteer, stations.get(rec.get("station_id") or "", (None, None)))
                 if prof is not None:
                     feats.update(seeker_profile_features(prof, ctx.codes))
-            rows[i] = t.upsert(rec["id"], feats)  # an unchanged profile: its columns stay as they are
-            lat[i], lng[i] = feats["lat"], feats["lng"]
+            feats_of.append(feats)
+        # an unchanged profile: its columns stay as they are (its features leave them out)
+        rows = t.upsert_many([rec["id"] for rec in live], feats_of)
+        lat = np.fromiter((f["lat"] for f in feats_of), dtype=np.float64, count=n)
+        lng = np.fromiter((f["lng"] for f in feats_of), dtype=np.float64, count=n)
         side.grid.put_many(rows, lat, lng)
         cap = len(t.alive)
         if side.vectors.shape[0] < cap:
