@@ -955,6 +955,7 @@ _STAGES = [
     ("feature rows (job_features)", "tables.py", "job_features"),
     ("feature rows, text profile kept (job_base_features)", "tables.py", "job_base_features"),
     ("table + grid update", "tables.py", "upsert"),
+    ("table update, a column at a time (upsert_many)", "tables.py", "upsert_many"),
     ("FAISS remove", "faiss_index.py", "remove"),
     ("FAISS add", "faiss_index.py", "add"),
 ]

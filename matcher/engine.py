@@ -30,7 +30,7 @@ import numpy as np
 from matcher.errors import FieldError, MatcherError, ValidationFailed
 from matcher.index.candidates import CandidateSelector, Side, irow_key
 from matcher.matches import Match, candidate_summary, job_summary
-from matcher.records import RECORD_TYPES, Job, Record, Seeker, field_errors
+from matcher.records import RECORD_TYPES, Job, Record, Seeker, field_errors, validate_fast
 from matcher.settings import Settings, load_settings
 from matcher.store import Store, UpsertResult
 
@@ -44,9 +44,14 @@ def coerce_records(kind: str, records: Iterable[dict | Record]) -> list[Record]:
     from pydantic import ValidationError
 
     model = RECORD_TYPES[kind]
+    records = records if isinstance(records, list | tuple) else list(records)
+    fast = validate_fast(model, records)  # records already in canonical form; the others: below
     out: list[Record] = []
     errors: list[FieldError] = []
     for n, rec in enumerate(records, start=1):
+        if fast[n - 1] is not None:
+            out.append(fast[n - 1])
+            continue
         if isinstance(rec, model):
             out.append(rec)
             continue
@@ -195,10 +200,11 @@ class MatchEngine:
     # -- writes ---------------------------------------------------------------------------------
     def upsert(self, kind: str, records: Iterable[dict | Record], *, show_progress: bool = False) -> UpsertResult:
         recs = coerce_records(kind, records)
-        refused = [e for e in self.villages.check_all(r.to_dict() for r in recs) if e is not None]
+        dumped = [r.to_dict() for r in recs]  # made once: checked here, written by the store
+        refused = [e for e in self.villages.check_all(dumped) if e is not None]
         if refused:
             raise ValidationFailed(refused)
-        result = self.store.upsert(kind, recs)
+        result = self.store.upsert(kind, recs, dumped=dumped)
         self._after_write(kind, show_progress, result.written)
         return result
 
@@ -467,8 +473,7 @@ class MatchEngine:
         if same.any():
             vectors[same] = side.vectors[old[same]]
         stations = self._station_circles() if kind == "seeker" else {}
-        rows = np.empty(n, dtype=np.int64)
-        lat, lng = np.empty(n), np.empty(n)
+        feats_of: list[dict[str, Any]] = []
         for i, rec in enumerate(live):
             prof = profiles.get(i)
             if kind == "job":
@@ -479,8 +484,11 @@ class MatchEngine:
                 feats = seeker_base_features(rec, ctx.gazetteer, stations.get(rec.get("station_id") or "", (None, None)))
                 if prof is not None:
                     feats.update(seeker_profile_features(prof, ctx.codes))
-            rows[i] = t.upsert(rec["id"], feats)  # an unchanged profile: its columns stay as they are
-            lat[i], lng[i] = feats["lat"], feats["lng"]
+            feats_of.append(feats)
+        # an unchanged profile: its columns stay as they are (its features leave them out)
+        rows = t.upsert_many([rec["id"] for rec in live], feats_of)
+        lat = np.fromiter((f["lat"] for f in feats_of), dtype=np.float64, count=n)
+        lng = np.fromiter((f["lng"] for f in feats_of), dtype=np.float64, count=n)
         side.grid.put_many(rows, lat, lng)
         cap = len(t.alive)
         if side.vectors.shape[0] < cap:

@@ -245,3 +245,32 @@ def test_migration_0007_backfills_the_hash(store):
         stored = dict(conn.execute(select(TABLES["job"].c.id, TABLES["job"].c.data_hash)).all())
     assert stored == {j.id: data_hash(j.to_dict()) for j in jobs(3)}
     assert store.upsert("job", jobs(3)).unchanged == 3
+
+
+def test_a_big_batch_writes_the_same_rows_and_leaves_the_page_cache_as_it_was(store, monkeypatch):
+    """From _BIG_BATCH records on SQLite the write runs with a larger page cache (Store._big_cache):
+    the stored rows are the ones a small batch writes, and the connection gets its own size back."""
+    from sqlalchemy import select
+
+    import matcher.store.store as store_module
+    from matcher.store.schema import TABLES
+
+    t = TABLES["job"]
+    store.upsert("job", jobs(6))
+    monkeypatch.setattr(store_module, "_BIG_BATCH", 3)
+    changed = [Job.model_validate({**j.to_dict(), "wage_min": 5000, "status": "closed" if i % 2 else "open"})
+               for i, j in enumerate(jobs(6))]
+    r = store.upsert("job", changed)
+    assert (r.inserted, r.updated, r.unchanged) == (0, 6, 0)
+    with store.engine.connect() as conn:
+        rows = {row.id: row for row in conn.execute(select(t))}
+        if store.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+    assert {rid: (row.wage_min, row.status, row.version) for rid, row in rows.items()} == \
+        {j.id: (5000.0, j.status.value, 2) for j in changed}
+    assert {rid: row.data for rid, row in rows.items()} == {j.id: j.to_dict() for j in changed}
+    # dates and times bound by the plain-SQL write read back through SQLAlchemy's own types
+    from datetime import date, datetime
+    assert all(isinstance(row.updated_at, datetime) and row.updated_at >= row.created_at.replace(tzinfo=row.updated_at.tzinfo)
+               for row in rows.values())
+    assert all(row.posted_at is None or type(row.posted_at) is date for row in rows.values())

@@ -156,6 +156,30 @@ class _Table:
         self._set(row, features)
         return row
 
+    def upsert_many(self, ids: list[str], features: list[dict[str, Any]]) -> np.ndarray:
+        """:meth:`upsert` of many records (the same rows, the same values), a column at a time for
+        each group of records whose features name the same columns. Returns their rows."""
+        rows = np.fromiter((self._row_for(rid) for rid in ids), dtype=np.int64, count=len(ids))
+        if len(np.unique(rows)) != len(rows):  # an id twice: one at a time, the last one wins
+            for row, feats in zip(rows.tolist(), features, strict=True):
+                self._set(row, feats)
+            return rows
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for i, feats in enumerate(features):
+            groups.setdefault(tuple(feats), []).append(i)
+        for keys, members in groups.items():
+            at = rows[members]
+            for k in keys:
+                if k in self.cols:
+                    col = self.cols[k]
+                    col[at] = np.array([features[i][k] for i in members], dtype=col.dtype)
+                else:
+                    lst = self.objs[k]
+                    for r, i in zip(at.tolist(), members, strict=True):
+                        lst[r] = features[i][k]
+        self.alive[rows] = True
+        return rows
+
     def _set(self, row: int, values: dict[str, Any]) -> None:
         for k, v in values.items():
             if k in self.cols:

@@ -30,7 +30,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    type_coerce,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -40,6 +39,9 @@ from matcher.records import RECORD_TYPES, Record
 from matcher.store.health import is_unavailable
 from matcher.store.schema import TABLES, counters
 
+_RECORD_COLUMNS = frozenset(("id", "data", "version", "seq", "created_at", "updated_at", "deleted", "data_hash"))
+_BIG_BATCH = 2_000  # records: from here an upsert on SQLite gets a larger page cache (Store._big_cache)
+_BIG_CACHE_KIB = 65_536
 _CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 
 # Records hold personal data, so the SQL log never shows values: the engines hide bound parameters
@@ -187,6 +189,61 @@ def _sqlite_pragmas_read_only(dbapi_conn, _record) -> None:
     cur.close()
 
 
+class _Writer:
+    """Plain SQL and parameter makers for one record table on one database (built once per store).
+
+    Values go through each column's SQLAlchemy bind processor, so they are exactly what a compiled
+    SQLAlchemy statement would send (SQLite: dates and times as text, booleans as 0/1); ``data`` is
+    bound as its canonical JSON text, cast to the column's JSON type on PostgreSQL."""
+
+    def __init__(self, table, dialect) -> None:
+        self.table = table
+        quote = dialect.identifier_preparer.quote
+        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._q = quote
+        self._pg = dialect.name == "postgresql"
+        self.cols: tuple[str, ...] = tuple(
+            c.name for c in table.columns if c.name not in _RECORD_COLUMNS)  # the indexed columns, _columns()'s order
+        self._procs = {c.name: c.type._cached_bind_processor(dialect) for c in table.columns}
+        self._col_procs = [self._procs[c] for c in self.cols]
+        self.false = self.bind("deleted", False)
+        self._select: dict[int, str] = {}
+        self._update: dict[tuple[str, ...], str] = {}
+        names = ["id", "data", "data_hash", "seq", "created_at", "updated_at", "deleted", "version", *self.cols]
+        self.insert_sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) "
+                           f"VALUES ({', '.join(self._mark(c) for c in names)})")
+
+    def _mark(self, column: str) -> str:
+        return f"CAST({self.mark} AS JSON)" if column == "data" and self._pg else self.mark
+
+    def bind(self, column: str, value: Any) -> Any:
+        proc = self._procs[column]
+        return value if proc is None or value is None else proc(value)
+
+    def db_values(self, columns: dict[str, Any]) -> tuple:
+        """The indexed columns of one record (:func:`_columns`), as they are bound."""
+        return tuple(v if p is None or v is None else p(v)
+                     for v, p in zip(map(columns.__getitem__, self.cols), self._col_procs, strict=True))
+
+    def select_sql(self, n: int) -> str:
+        sql = self._select.get(n)
+        if sql is None:
+            q = self._q
+            sql = self._select[n] = (
+                f"SELECT {', '.join(q(c) for c in ('id', 'data_hash', 'version', 'deleted', *self.cols))} "
+                f"FROM {q(self.table.name)} WHERE {q('id')} IN ({', '.join([self.mark] * n)})")
+        return sql
+
+    def update_sql(self, assigned: tuple[str, ...]) -> str:
+        sql = self._update.get(assigned)
+        if sql is None:
+            q = self._q
+            sql = self._update[assigned] = (
+                f"UPDATE {q(self.table.name)} SET {', '.join(f'{q(c)} = {self._mark(c)}' for c in assigned)} "
+                f"WHERE {q('id')} = {self.mark}")
+        return sql
+
+
 class Store:
     """Typed access to the records. Create with :meth:`open`."""
 
@@ -194,6 +251,7 @@ class Store:
         self.engine = engine
         self.read_only = False
         self._stmts: dict[str, Any] = {}
+        self._writers: dict[str, _Writer] = {}
         # for :meth:`stale_reads`: recently read jobs (no personal data) and the last change numbers
         self._recent_jobs: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._recent_lock = threading.Lock()
@@ -286,40 +344,41 @@ class Store:
                 conn.execute(counters.insert().values(name="seq", value=n))
         return conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar_one()
 
-    def upsert(self, kind: str, records: Sequence[Record], *, conn: Connection | None = None) -> UpsertResult:
+    def upsert(self, kind: str, records: Sequence[Record], *, conn: Connection | None = None,
+               dumped: Sequence[dict[str, Any]] | None = None) -> UpsertResult:
         """Insert or update records by id in one transaction (or in ``conn``'s transaction).
 
         A record is unchanged when the hash of its canonical JSON equals the stored ``data_hash``
         (rows from before migration 0007 have none and are compared by their decoded JSON). A changed
         record's UPDATE assigns only the indexed columns whose value changed, so SQLite and PostgreSQL
         leave the other indexes alone; records with the same set of changed columns share one
-        ``executemany``."""
+        ``executemany``. ``dumped``: each record's ``to_dict()``, when the caller has made it already.
+
+        The statements are plain SQL run through the connection (``exec_driver_sql``), in its
+        transaction, with parameters made by the columns' own SQLAlchemy bind processors: the values
+        sent are the ones SQLAlchemy's compiled statements would send, without their per-row work."""
         if conn is None:
-            with self.engine.begin() as c:
-                return self.upsert(kind, records, conn=c)
+            with self.engine.connect() as c, self._big_cache(c, len(records)), c.begin():
+                return self.upsert(kind, records, conn=c, dumped=dumped)
         table = TABLES[kind]
         result = UpsertResult()
         if not records:
             return result
         # Last one wins when a batch repeats an id.
         latest: dict[str, dict[str, Any]] = {}
-        for rec in records:
-            latest[rec.id] = rec.to_dict()
+        if dumped is None:
+            for rec in records:
+                latest[rec.id] = rec.to_dict()
+        else:
+            for rec, data in zip(records, dumped, strict=True):
+                latest[rec.id] = data
         ids = list(latest)
         texts = {rid: canonical_json(data) for rid, data in latest.items()}  # serialised once: hashed and written
         hashes = {rid: text_digest(t) for rid, t in texts.items()}
-        col_names = list(_columns(kind, latest[ids[0]]))
-        cols = [table.c[c] for c in col_names]
-        existing: dict[str, Any] = {}
-        legacy: list[str] = []  # stored without a hash: compared by their JSON
-        for i in range(0, len(ids), _CHUNK):
-            chunk = ids[i : i + _CHUNK]
-            rows = conn.execute(select(table.c.id, table.c.data_hash, table.c.version, table.c.deleted, *cols)
-                                .where(table.c.id.in_(chunk)))
-            for row in rows:
-                existing[row.id] = row
-                if row.data_hash is None:
-                    legacy.append(row.id)
+        w = self._writer(kind)
+        columns = {rid: w.db_values(_columns(kind, data)) for rid, data in latest.items()}  # as bound, in w.cols order
+        existing = self._existing(conn, w, ids)  # id -> (data_hash, version, deleted, *w.cols as stored)
+        legacy = [rid for rid, row in existing.items() if row[0] is None]  # stored without a hash: compared by JSON
         same_json: set[str] = set()
         for i in range(0, len(legacy), _CHUNK):
             chunk = legacy[i : i + _CHUNK]
@@ -328,9 +387,9 @@ class Store:
 
         def unchanged(rid: str) -> bool:
             row = existing.get(rid)
-            if row is None or row.deleted:
+            if row is None or row[2]:
                 return False
-            return row.data_hash == hashes[rid] if row.data_hash is not None else rid in same_json
+            return row[0] == hashes[rid] if row[0] is not None else rid in same_json
 
         changed = [i for i in ids if not unchanged(i)]
         result.unchanged = len(ids) - len(changed)
@@ -339,46 +398,75 @@ class Store:
             return result
         last = self._next_seq(conn, len(changed))
         first = last - len(changed) + 1
-        now = datetime.now(UTC)
-        inserts = []
-        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        now = w.bind("updated_at", datetime.now(UTC))
+        inserts: list[tuple] = []
+        updates: dict[tuple[str, ...], list[tuple]] = {}
+        n_cols = len(w.cols)
         for offset, rid in enumerate(changed):
-            data = latest[rid]
-            columns = _columns(kind, data)
-            row = {"data": texts[rid], "data_hash": hashes[rid], "seq": first + offset, "updated_at": now}
+            values = columns[rid]
             old = existing.get(rid)
             if old is None:
-                inserts.append({"b_id": rid, **{f"b_{c}": v for c, v in row.items()},
-                                **{f"b_{c}": v for c, v in columns.items()}, "b_deleted": False, "b_version": 1,
-                                "b_created_at": now})
+                inserts.append((rid, texts[rid], hashes[rid], first + offset, now, now, w.false, 1, *values))
                 continue
-            row["version"] = old.version + 1
-            if old.deleted:
-                row["deleted"] = False
-            row.update({c: v for c, v in columns.items() if old._mapping[c] != v})
-            updates.setdefault(tuple(row), []).append({"b_id": rid, **{f"b_{c}": v for c, v in row.items()}})
+            assigned = ["data", "data_hash", "seq", "updated_at", "version"]
+            params = [texts[rid], hashes[rid], first + offset, now, old[1] + 1]
+            if old[2]:
+                assigned.append("deleted")
+                params.append(w.false)
+            for j in range(n_cols):
+                if old[3 + j] != values[j]:
+                    assigned.append(w.cols[j])
+                    params.append(values[j])
+            params.append(rid)
+            updates.setdefault(tuple(assigned), []).append(tuple(params))
         if kind == "job":
             self._remember_jobs({rid: latest[rid] for rid in changed})
+        # rows are written in id order (the primary key's order: fewer pages visited)
         if inserts:
-            names = [k.removeprefix("b_") for k in inserts[0]]
-            conn.execute(table.insert().values({c: self._bind(table, c) for c in names}), inserts)
+            inserts.sort(key=lambda p: p[0])
+            conn.exec_driver_sql(w.insert_sql, inserts)
         for assigned, params in updates.items():
             # one executemany per set of assigned columns (10k updates: a statement each was ~10x slower)
-            stmt = update(table).where(table.c.id == bindparam("b_id")).values({c: self._bind(table, c) for c in assigned})
-            conn.execute(stmt, params)
+            params.sort(key=lambda p: p[-1])
+            conn.exec_driver_sql(w.update_sql(assigned), params)
         result.inserted, result.updated = len(inserts), len(changed) - len(inserts)
         # to_dict() is model_dump(mode="json"): the same values the change feed decodes from the JSON
         result.written = [Change(rid, first + offset, False, latest[rid]) for offset, rid in enumerate(changed)]
         return result
 
-    def _bind(self, table, column: str):
-        """The parameter of one column in an executemany. ``data`` arrives as its canonical JSON
-        text (already made for the hash): bound as text, so it is not serialised a second time
-        (PostgreSQL casts it to its JSON type)."""
-        if column != "data":
-            return bindparam(f"b_{column}", type_=table.c[column].type)
-        text = type_coerce(bindparam("b_data"), Text)
-        return cast(text, table.c.data.type) if self.dialect == "postgresql" else text
+    @contextmanager
+    def _big_cache(self, conn: Connection, n: int) -> Iterator[None]:
+        """SQLite, a batch of thousands: a page cache large enough for the pages the batch reads and
+        then rewrites (the default 2 MB evicts them between the SELECT and the UPDATE, and spills
+        dirty pages mid-transaction); back to the connection's own size after the commit."""
+        if self.dialect != "sqlite" or n < _BIG_BATCH:
+            yield
+            return
+        raw = conn.connection.dbapi_connection
+        before = raw.execute("PRAGMA cache_size").fetchone()[0]
+        raw.execute(f"PRAGMA cache_size = {-_BIG_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            raw.execute(f"PRAGMA cache_size = {int(before)}")
+
+    def _writer(self, kind: str) -> _Writer:
+        w = self._writers.get(kind)
+        if w is None:
+            w = self._writers[kind] = _Writer(TABLES[kind], self.engine.dialect)
+        return w
+
+    @staticmethod
+    def _existing(conn: Connection, w: _Writer, ids: list[str]) -> dict[str, tuple]:
+        """The stored state of the rows with these ids: ``(data_hash, version, deleted, *indexed
+        columns)``, the columns as the database hands them back without SQLAlchemy's result
+        processing (compared with :meth:`_Writer.db_values`, which are in the same form)."""
+        out: dict[str, tuple] = {}
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            for row in conn.exec_driver_sql(w.select_sql(len(chunk)), tuple(chunk)):
+                out[row[0]] = tuple(row[1:])
+        return out
 
     def replacing_insert(self, table):
         """An INSERT into ``table`` that replaces a row with the same primary key. Callers delete
