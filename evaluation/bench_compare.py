@@ -294,6 +294,18 @@ def _summary(what: str, r: dict[str, Any]) -> str:
             f"(×{m['scaling']})")
 
 
+def _tree_env(specs, index: int) -> dict[str, str]:
+    """``--tree-env 1:MATCHER_ENCODER=e5-base``: environment for the tree at ``index`` only (e.g. the
+    same model under a name only the newer tree knows)."""
+    out = {}
+    for spec in specs or []:
+        where, _, kv = spec.partition(":")
+        key, _, value = kv.partition("=")
+        if where.isdigit() and int(where) == index and key:
+            out[key] = value
+    return out
+
+
 def run(args) -> None:
     trees = [Path(t).resolve() for t in args.trees]
     results: dict[str, Any] = {"home": args.home, "trees": [str(t) for t in trees], "runs": []}
@@ -301,7 +313,8 @@ def run(args) -> None:
         for what in args.what:
             for tree in trees:
                 variants = [{"MATCHER_QUERY_BLAS_THREADS": b} for b in args.blas] if what == "throughput" else [{}]
-                for env in variants:
+                own = _tree_env(args.tree_env, trees.index(tree))
+                for env in ({**v, **own} for v in variants):
                     r = _spawn(tree, what, args, env)
                     r.update(round=rnd, what=what, env=env)
                     results["runs"].append(r)
@@ -354,6 +367,8 @@ def main(argv=None) -> int:
     pr.add_argument("--what", nargs="+", choices=("match", "update", "throughput"), default=["match", "update"])
     pr.add_argument("--blas", nargs="+", default=["0", "1"], help="MATCHER_QUERY_BLAS_THREADS values for throughput")
     pr.add_argument("--rounds", type=int, default=1)
+    pr.add_argument("--tree-env", nargs="*", default=[], metavar="N:KEY=VALUE",
+                    help="environment for tree N only (0 = the first/baseline tree)")
     pr.add_argument("--out", default=None)
     pm = sub.add_parser("measure", parents=[common])
     pm.add_argument("--what", required=True, choices=("match", "update", "throughput"))
