@@ -10,8 +10,13 @@ machine (the absolute texts/s do not: say how loaded the machine was).
 
 Variants (``--variants``):
 
-* ``fp32``: the encoder as configured by default (batch path: texts sorted by length, each
-  mini-batch padded to its longest text only);
+* ``fp32``: the encoder in fp32 (batch path: texts sorted by length, each mini-batch padded to its
+  longest text only; one query through ONNX Runtime when it agrees with torch, see
+  ``matcher/features/onnx_query.py``);
+* ``auto``: the configured default precision (bf16 autocast on CPUs with native bf16);
+* ``torch-query``: fp32 with one query through torch instead of ONNX Runtime;
+* ``SPEC:VARIANT``: another encoder in the same run, e.g. ``e5-base:fp32`` (the model without the
+  job-domain adapter);
 * ``int8``: ``encoder_precision=int8`` (dynamic int8 linear layers);
 * ``seqN``: fp32 with the model's ``max_seq_length`` cut to N tokens (default 256);
 * ``int8-seqN``: both.
@@ -61,12 +66,22 @@ def _load_avg() -> list[float]:
         return []
 
 
+def sample_texts(limit: int, seed: int = 0) -> list[str]:
+    from matcher.data.sample import generate
+    from matcher.features.profiles import job_text
+
+    return [job_text(j) for j in generate(seed=seed + 1, n_jobs=limit, n_seekers=1).jobs][:limit]
+
+
 def measure(spec: str, cache: str | None, variant: str, texts: list[str], threads: int, batch: int,
             n_queries: int) -> tuple[dict, np.ndarray]:
     from matcher.features.encoder import open_encoder
 
-    precision = "int8" if variant.startswith("int8") else "fp32"
-    enc = open_encoder(spec, cache, batch_threads=threads, query_threads=1, precision=precision)
+    if ":" in variant:  # another encoder in the same run, e.g. e5-base:fp32
+        spec, variant = variant.split(":", 1)
+    precision = "int8" if variant.startswith("int8") else ("auto" if variant == "auto" else "fp32")
+    enc = open_encoder(spec, cache, batch_threads=threads, query_threads=1, precision=precision,
+                       query_runtime="torch" if variant == "torch-query" else "auto")
     if "seq" in variant:
         enc.model.max_seq_length = int(variant.rsplit("seq", 1)[1])
     enc.encode_documents(texts[:8])  # warm-up
@@ -79,7 +94,7 @@ def measure(spec: str, cache: str | None, variant: str, texts: list[str], thread
         t1 = time.perf_counter()
         enc.encode_query(q)
         lat.append((time.perf_counter() - t1) * 1000)
-    row = {"variant": variant, "encoder": enc.name, "texts": len(texts), "seconds": round(secs, 2),
+    row = {"variant": variant, "encoder": enc.name, "query_runtime": "onnx" if enc._onnx is not None else "torch", "texts": len(texts), "seconds": round(secs, 2),
            "texts_per_s": round(len(texts) / secs, 1), "query_ms_p50": round(float(np.percentile(lat, 50)), 2),
            "query_ms_p90": round(float(np.percentile(lat, 90)), 2), "max_seq_length": enc.max_seq_length}
     return row, vecs
@@ -108,11 +123,13 @@ def main(argv=None) -> int:
     p.add_argument("--encoder", default="default", help="encoder spec (default: the configured default)")
     p.add_argument("--model-cache", default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sample", action="store_true",
+                   help="the generated Hebei sample's job texts (what `make demo` embeds) instead of real postings")
     p.add_argument("--out", default="out/bench_embed.json")
     a = p.parse_args(argv)
     import torch
 
-    texts = job_texts(a.texts, a.seed)
+    texts = sample_texts(a.texts, a.seed) if a.sample else job_texts(a.texts, a.seed)
     chars = [len(t) for t in texts]
     print(f"{len(texts)} 条岗位文本 job texts, 中位 median {int(np.median(chars))} 字 chars; "
           f"threads {a.threads}; load avg {_load_avg()}")
@@ -126,7 +143,7 @@ def main(argv=None) -> int:
         row["speedup_vs_fp32"] = round(row["texts_per_s"] / rows[0]["texts_per_s"], 2) if rows else 1.0
         row["load_avg_after"] = _load_avg()
         rows.append(row)
-        print(f"  {v:<14} {row['texts_per_s']:>7} texts/s (x{row['speedup_vs_fp32']})  query p50 "
+        print(f"  {v:<14} {row['texts_per_s']:>7} texts/s (x{row['speedup_vs_fp32']})  query ({row['query_runtime']}) p50 "
               f"{row['query_ms_p50']} ms p90 {row['query_ms_p90']} ms  cos mean {row['cosine_mean']} min "
               f"{row['cosine_min']}  knn10 overlap {row['knn10_overlap']}", flush=True)
     result = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__,

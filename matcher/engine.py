@@ -138,7 +138,8 @@ class MatchEngine:
             self._encoder = open_encoder(self.settings.encoder, self.settings.resolved_model_cache,
                                          batch_threads=self.settings.batch_threads,
                                          query_threads=self.settings.query_threads,
-                                         precision=self.settings.encoder_precision)
+                                         precision=self.settings.encoder_precision,
+                                         query_runtime=self.settings.query_runtime)
         return self._encoder
 
     @property

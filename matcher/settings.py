@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     occupation_knn: bool = Field(
         default=True, description="Infer a record's occupation from the nearest taxonomy names in the encoder's "
         "space when the taxonomy's rules find no sure one (matcher/features/occupation_knn.py).")
+    query_runtime: str = Field(
+        default="auto", description="How one query is embedded: `auto` (ONNX Runtime when installed and it agrees "
+        "with torch on probe texts, else torch), `onnx` (required) or `torch`. Vectors are the same either way.")
     batch_threads: int = Field(default=0, description="Threads for batch embedding; 0 = all cores.")
     query_threads: int = Field(default=1, description="Threads for embedding one query.")
     query_blas_threads: int = Field(

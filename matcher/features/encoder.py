@@ -169,8 +169,16 @@ class SentenceTransformerEncoder(Encoder):
         query_threads: int = 1,
         forward_batch: int | None = None,
         precision: str = "auto",
+        query_runtime: str = "auto",
     ):
         self.path = check_model_folder(Path(path))
+        if query_runtime not in ("auto", "onnx", "torch"):
+            raise EncoderError(f"查询运行时应为 auto、onnx 或 torch：{query_runtime} / query_runtime must be auto, onnx or torch")
+        # a few queries at a time through ONNX Runtime (same vectors, checked; see onnx_query.py);
+        # int8 vectors differ from fp32 by design, so they stay on torch
+        self.query_runtime = query_runtime if precision != "int8" else "torch"
+        self._onnx = None  # OnnxQueryRunner | None, made on the first few-query call
+        self._onnx_tried = False
         # texts per forward pass in encode_documents; None = the call's batch_size. (On a busy 2-core
         # box, 16 beat 64 with one thread but not with two: measure before changing it.)
         self.forward_batch = max(1, int(forward_batch)) if forward_batch else None
@@ -240,25 +248,29 @@ class SentenceTransformerEncoder(Encoder):
         return int(self._model.max_seq_length)
 
     def _run(self, threads: int, fn, texts: list[str], batch_size: int) -> np.ndarray:
+        with self._mutex:
+            return self._run_locked(threads, fn, texts, batch_size)
+
+    def _run_locked(self, threads: int, fn, texts: list[str], batch_size: int) -> np.ndarray:
+        """:meth:`_run` for a caller that already holds ``self._mutex``."""
         import torch
 
-        with self._mutex:
-            before = torch.get_num_threads()
-            torch.set_num_threads(threads)
-            try:
-                # bf16 autocast: on CPUs with native bf16 (AVX512-BF16/AMX) about 1.85x faster with
-                # embeddings at cosine 1.0000 to fp32's (measured in evaluation/bench_match.py)
-                autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16)
-                with torch.inference_mode(), autocast:
-                    out = fn(
-                        texts,
-                        batch_size=batch_size,
-                        show_progress_bar=False,
-                        convert_to_numpy=True,
-                        normalize_embeddings=True,
-                    )
-            finally:
-                torch.set_num_threads(before)
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            # bf16 autocast: on CPUs with native bf16 (AVX512-BF16/AMX) about 1.85x faster with
+            # embeddings at cosine 1.0000 to fp32's (measured in evaluation/bench_match.py)
+            autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16)
+            with torch.inference_mode(), autocast:
+                out = fn(
+                    texts,
+                    batch_size=batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                )
+        finally:
+            torch.set_num_threads(before)
         return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
 
     def _empty(self) -> np.ndarray:
@@ -269,8 +281,29 @@ class SentenceTransformerEncoder(Encoder):
         if not texts:
             return self._empty()
         if len(texts) <= _FEW:
+            runner = self._onnx_runner()
+            if runner is not None:
+                prompt = (getattr(self._model, "prompts", None) or {}).get("query", "")
+                with self._mutex:
+                    return runner([prompt + t for t in texts])
             return self._run(self.query_threads, self._model.encode_query, texts, batch_size=max(1, len(texts)))
         return self._batched(self._model.encode_query, texts, batch_size, show_progress)
+
+    def _onnx_runner(self):
+        """The ONNX Runtime path for a few queries, opened (and exported) on first use; None for torch."""
+        if self._onnx_tried or self.query_runtime == "torch":
+            return self._onnx
+        with self._mutex:
+            if not self._onnx_tried:
+                from matcher.features.onnx_query import open_runner
+
+                self._onnx = open_runner(
+                    self._model, self.path, self.query_threads,
+                    torch_encode=lambda t: self._run_locked(self.query_threads, self._model.encode, t, len(t)))
+                self._onnx_tried = True
+                if self._onnx is None and self.query_runtime == "onnx":
+                    raise EncoderError("ONNX 查询路径不可用（见日志）/ the ONNX query path is not available (see the log)")
+        return self._onnx
 
     def encode_documents(
         self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
@@ -416,6 +449,7 @@ def open_encoder(
     batch_threads: int = 0,
     query_threads: int = 1,
     precision: str = "auto",
+    query_runtime: str = "auto",
 ) -> Encoder:
     """Open the encoder named by ``spec``.
 
@@ -432,7 +466,7 @@ def open_encoder(
     if kind == "built":
         folder = build_model_dir(cache_dir, adapter, dest=folder)
     return SentenceTransformerEncoder(folder, batch_threads=batch_threads, query_threads=query_threads,
-                                      precision=precision)
+                                      precision=precision, query_runtime=query_runtime)
 
 
 __all__ = [

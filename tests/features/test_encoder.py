@@ -350,3 +350,44 @@ def test_fingerprint_sees_weight_changes(tmp_path):
     fp = model_fingerprint(a)
     (a / "model.safetensors").write_bytes(bytes(999) + b"\x01")
     assert model_fingerprint(a) != fp
+
+
+def test_one_query_through_onnx_runtime_gives_the_torch_vector(encoder, model_dir):
+    """A few queries run through ONNX Runtime (exported once into the model folder, checked against
+    torch on probe texts); the vectors are the torch path's, so the encoder's name does not change."""
+    from matcher.features.encoder import SentenceTransformerEncoder
+
+    torch_enc = SentenceTransformerEncoder(model_dir, query_runtime="torch")
+    onnx_enc = SentenceTransformerEncoder(model_dir, query_runtime="onnx")
+    queries = ["想找个看大门的活", "会开叉车", "保洁"]
+    got = np.vstack([onnx_enc.encode_queries([q]) for q in queries])
+    want = np.vstack([torch_enc.encode_queries([q]) for q in queries])
+    assert onnx_enc._onnx is not None and torch_enc._onnx is None
+    assert (model_dir / "onnx" / "query.onnx").is_file()
+    assert float(np.min((got * want).sum(axis=1))) > 0.9999
+    assert onnx_enc.name == torch_enc.name
+    # many queries (a ledger) still go through torch in batches
+    many = onnx_enc.encode_queries(queries * 3)
+    assert many.shape == (9, onnx_enc.dim)
+
+
+def test_query_runtime_falls_back_to_torch_without_onnxruntime(model_dir, monkeypatch):
+    import builtins
+
+    from matcher.features.encoder import EncoderError, SentenceTransformerEncoder
+
+    real_import = builtins.__import__
+
+    def no_ort(name, *args, **kwargs):
+        if name == "onnxruntime":
+            raise ImportError("no onnxruntime here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ort)
+    auto = SentenceTransformerEncoder(model_dir, query_runtime="auto")
+    assert auto.encode_queries(["电工"]).shape == (1, auto.dim) and auto._onnx is None
+    required = SentenceTransformerEncoder(model_dir, query_runtime="onnx")
+    with pytest.raises(EncoderError, match="ONNX"):
+        required.encode_queries(["电工"])
+    with pytest.raises(EncoderError, match="query_runtime"):
+        SentenceTransformerEncoder(model_dir, query_runtime="gpu")

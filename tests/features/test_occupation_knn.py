@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.features.occupation_knn import MAX_CONFIDENCE, MIN_CONFIDENCE, OccupationClassifier, nearest_codes, refine
+from matcher.features.occupation_knn import (
+    MAX_CONFIDENCE,
+    MIN_CONFIDENCE,
+    OccupationClassifier,
+    nearest_codes,
+    refine,
+)
 
 
 def _unit(rows):
