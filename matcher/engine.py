@@ -575,7 +575,7 @@ class MatchEngine:
         pass False."""
         sizes = {name: len(self._side(name, show_progress).table) for name in ("jobs", "seekers")}
         if load_encoder:
-            _ = self.encoder
+            self.encoder.encode_queries(["预热"])  # also opens (first time: exports) the one-query path
         with self._lock:
             for side in self._sides.values():
                 if side.dirty:
