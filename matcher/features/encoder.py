@@ -298,7 +298,7 @@ class SentenceTransformerEncoder(Encoder):
                 from matcher.features.onnx_query import open_runner
 
                 self._onnx = open_runner(
-                    self._model, self.path, self.query_threads,
+                    self._model, self.path, self.query_threads, tag=self.name.split("@", 1)[-1],
                     torch_encode=lambda t: self._run_locked(self.query_threads, self._model.encode, t, len(t)))
                 self._onnx_tried = True
                 if self._onnx is None and self.query_runtime == "onnx":

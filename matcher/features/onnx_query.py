@@ -5,9 +5,9 @@ tokens, PyTorch's per-operator overhead dominates: 28-31 ms on one thread of thi
 machine, where ONNX Runtime runs the same graph in about 11 ms (``matcher bench embed``). Batches are
 compute-bound and gain nothing, so documents and large query batches stay on torch.
 
-The transformer of the loaded sentence-transformers model is exported once per model folder
-(``<folder>/onnx/query.onnx``, written atomically; the folder is rebuilt when the model changes, so
-the file cannot outlive its weights) and checked against torch on probe texts before use: when the
+The transformer of the loaded sentence-transformers model is exported once per model
+(``<folder>/.onnx/query-<fingerprint>.onnx``, written atomically, outside what the fingerprint
+covers) and checked against torch on probe texts before use: when the
 cosine of any probe falls below :data:`AGREEMENT`, or the model is not mean-pooled and normalised,
 or ``onnxruntime`` is missing, or the export fails, the encoder keeps using torch. The encoder's
 name (and every stored vector) is the same either way.
@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 
 AGREEMENT = 0.9999
 PROBES = ("query: 想找个看大门的活", "query: 会电焊，想进厂，有焊工证", "query: 叉车司机")
-FILE = Path("onnx") / "query.onnx"
+#: inside the model folder, in a hidden folder: derived files are not part of the model's fingerprint
+#: (``encoder.model_fingerprint`` skips dot-folders), so exporting never changes the encoder's name
+SUBDIR = ".onnx"
 
 
 class OnnxQueryRunner:
@@ -94,7 +96,12 @@ def _export(model, dest: Path) -> None:
             os.unlink(tmp)
 
 
-def open_runner(model, folder: Path, threads: int = 1, torch_encode=None) -> OnnxQueryRunner | None:
+def onnx_path(folder: Path, tag: str) -> Path:
+    """Where the query graph of the model in ``folder`` (identity ``tag``, e.g. its fingerprint) goes."""
+    return Path(folder) / SUBDIR / f"query-{tag}.onnx"
+
+
+def open_runner(model, folder: Path, threads: int = 1, torch_encode=None, tag: str = "model") -> OnnxQueryRunner | None:
     """An ONNX runner for ``model`` (a loaded ``SentenceTransformer`` from ``folder``), exported on
     first use; None when it cannot be used (see the module's docstring). ``torch_encode(texts)``
     gives the torch path's vectors for the agreement check."""
@@ -105,7 +112,7 @@ def open_runner(model, folder: Path, threads: int = 1, torch_encode=None) -> Onn
     try:
         if not _mean_pooled_and_normalised(model):
             return None
-        path = Path(folder) / FILE
+        path = onnx_path(folder, tag)
         if not path.is_file():
             _export(model, path)
         opts = ort.SessionOptions()
