@@ -38,6 +38,10 @@ def test_result_shape(small_result):
     assert r["tuning"] is None
     assert r["priority"]["pairs"] > 0 and not math.isnan(r["priority"]["mean_rank_lift"])
     assert "target_met" in r["ratios"]
+    # old and adapted encoders side by side, the title protocol with the full engine, and the noise
+    assert {"tfidf", "encoder", "encoder_base", "full", "full_base"} <= set(r["same_occupation_from_title"])
+    cmp = r["encoder_comparison"]["full_vs_full_base"]["ndcg4"]
+    assert cmp["ci95"][0] <= cmp["mean_diff"] <= cmp["ci95"][1]
 
 
 def test_full_ranking_beats_lexical_baseline_on_the_slice(small_result):
