@@ -75,6 +75,7 @@ class MatchEngine:
         self.settings = settings
         self.store = store
         self._lock = threading.RLock()
+        self._summaries: tuple[int, dict[str, dict]] = (-1, {})  # batches: (jobs side's seq, id -> summary)
         self._encoder = encoder
         self._ctx = None
         self._sides: dict[str, Side] = {}
@@ -805,12 +806,25 @@ class MatchEngine:
                     ranked = self._rank_jobs(side, q, qvecs[n], st.skills[srow] or frozenset(), st.region[srow] or None,
                                              k, today_n, ann=ann)
                     lists[st.ids[srow]] = [(t.ids[r.row], r) for r in ranked]
-            jobs = self.store.get_dicts("job", list({j for lst in lists.values() for j, _ in lst}))
-            summaries = {j: job_summary(rec) for j, rec in jobs.items()}  # once per job, copied per match
+            summaries = self._job_summaries(side, {j for lst in lists.values() for j, _ in lst})
             for sid, lst in lists.items():
                 out[sid] = [Match(id=j, score=r.score, breakdown=r.breakdown, reasons=r.reasons,
                                   summary=dict(summaries.get(j) or job_summary({}))) for j, r in lst]
         return out
+
+    def _job_summaries(self, side: Side, ids: set[str]) -> dict[str, dict[str, Any]]:
+        """Summaries of these jobs (copied per match by the caller), made once per job and kept
+        while the jobs' side is at the same change number (a digest run lists the same jobs for
+        thousands of seekers: one store read and one JSON decode per job, not per block)."""
+        seq, cache = self._summaries
+        if seq != side.seq or len(cache) > 100_000:
+            cache = {}
+            self._summaries = (side.seq, cache)
+        missing = [j for j in ids if j not in cache]
+        if missing:
+            for j, rec in self.store.get_dicts("job", missing).items():
+                cache[j] = job_summary(rec)
+        return {j: cache[j] for j in ids if j in cache}
 
     @staticmethod
     def _batch_neighbours(side: Side, qvecs: np.ndarray, k: int) -> list[np.ndarray]:
@@ -823,7 +837,7 @@ class MatchEngine:
         out: list[np.ndarray] = []
         step = 16
         for i in range(0, len(qvecs), step):
-            res = side.index.search(qvecs[i : i + step], k)
+            res = side.index.search(qvecs[i : i + step], k, lazy_ids=True)
             out.extend(side.table_rows(res, n) for n in range(len(res.rows)))
         return out
 

@@ -59,6 +59,35 @@ class DimensionMismatch(IndexInputError):
         self.got = got
 
 
+class LazyIds(Sequence):
+    """``SearchResult.ids`` made on first use: the record ids of each query's valid hits. Callers
+    that only need table rows (the engine's candidate stage) never pay for the string lookups."""
+
+    def __init__(self, table: Sequence[str], rows: np.ndarray):
+        self._table, self._rows = table, rows
+        self._done: dict[int, list[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, q):
+        if isinstance(q, slice):
+            return [self[i] for i in range(*q.indices(len(self)))]
+        q = range(len(self))[q]
+        got = self._done.get(q)
+        if got is None:
+            row = self._rows[q]
+            table = self._table
+            got = self._done[q] = [table[r] for r in row[row >= 0].tolist()]
+        return got
+
+    def __eq__(self, other) -> bool:
+        return list(self) == (list(other) if isinstance(other, Sequence) else other)
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """Neighbours of each query, best first.
@@ -68,7 +97,7 @@ class SearchResult:
     valid hits of query ``q`` (no padding), aligned with the start of ``rows[q]``/``scores[q]``.
     Scores are inner products, i.e. cosines for normalised vectors."""
 
-    ids: list[list[str]]
+    ids: Sequence[list[str]]  # a list, or LazyIds
     scores: np.ndarray
     rows: np.ndarray
     #: How the answer was computed: "exact", "ivf", "ivf+filter", "subset", "empty".

@@ -93,7 +93,7 @@ class CandidateSelector:
         if ann is not None:  # (a) already searched, for a batch of queries at once
             parts.append(ann)
         elif k > 0:
-            parts.append(side.table_rows(side.index.search(qvec, k)))
+            parts.append(side.table_rows(side.index.search(qvec, k, lazy_ids=True)))
         if lat is not None and not np.isnan(lat):
             near, near_lat, near_lng = side.grid.within_points(lat, lng, radius_km)
             if len(near) > cfg.local_candidates:
@@ -170,7 +170,7 @@ class CandidateSelector:
         if m and len(irow):
             mask = np.zeros(side.index.n_rows, dtype=bool)
             mask[irow] = True
-            out.append(side.table_rows(side.index.search(qvec, m, allowed=mask)))
+            out.append(side.table_rows(side.index.search(qvec, m, allowed=mask, lazy_ids=True)))
         return out
 
 

@@ -63,6 +63,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,7 @@ from matcher.index.base import (
     DimensionMismatch,
     IndexCorrupt,
     IndexInputError,
+    LazyIds,
     SearchResult,
 )
 
@@ -442,10 +444,21 @@ class FaissIndex:
         allowed: np.ndarray | None = None,
         *,
         nprobe: int | None = None,
+        lazy_ids: bool = False,
     ) -> SearchResult:
+        """Top-``k`` by inner product (see :class:`~matcher.index.base.VectorIndex`). ``lazy_ids``:
+        the result's ids are looked up when first read, not here (for callers that use ``rows`` and
+        read ids, if at all, before the index is written again: the engine's candidate stage)."""
+        with self._rw.read():
+            res = self._search(query, k, allowed, nprobe)
+            if not lazy_ids and isinstance(res.ids, LazyIds):
+                res = replace(res, ids=list(res.ids))
+        return res
+
+    def _search(self, query: np.ndarray, k: int, allowed: np.ndarray | None, nprobe: int | None) -> SearchResult:
         q = self._check_query(query)
         k = _check_k(k)
-        with self._rw.read(), _omp_threads(self.query_threads):
+        with _omp_threads(self.query_threads):  # under the caller's read lock
             n_live = len(self._row_of)
             if n_live == 0:
                 return _empty(len(q))
@@ -494,7 +507,8 @@ class FaissIndex:
                 )
             if len(rows) == 0:
                 return _empty(len(q))
-            return self._search_rows(q, min(k, len(rows)), rows, "subset")
+            res = self._search_rows(q, min(k, len(rows)), rows, "subset")
+            return replace(res, ids=list(res.ids))
 
     # -- persistence --------------------------------------------------------------------------------
     def save(self, path: str | Path, meta: dict[str, Any] | None = None) -> None:
@@ -923,9 +937,8 @@ class FaissIndex:
         bad = lab < 0
         if bad.any():
             dist[bad] = -np.inf
-        table = self._ids
-        ids = [[table[r] for r in row[row >= 0].tolist()] for row in lab]
-        return SearchResult(ids=ids, scores=dist, rows=lab, method=method, info=info)  # type: ignore[arg-type]
+        # ids made when read: the ids table is replaced, never changed in place, by later writes
+        return SearchResult(ids=LazyIds(self._ids, lab), scores=dist, rows=lab, method=method, info=info)  # type: ignore[arg-type]
 
 
 # -- helpers -----------------------------------------------------------------------------------------

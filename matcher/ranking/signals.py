@@ -28,6 +28,7 @@ JOBS, SEEKERS = "jobs", "seekers"  # a seeker's job list; a job's candidate list
 
 # Agreement by the deepest shared level of two occupation codes.
 LEVEL_AGREEMENT = {4: 1.0, 3: 0.7, 2: 0.4}
+_AGREEMENT_BY_LEVEL = np.array([LEVEL_AGREEMENT.get(lv, 0.0) for lv in range(5)])
 
 
 @dataclass
@@ -132,9 +133,9 @@ def agreement(a: Sequence, b: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndar
     (4-level id, 3-level id, 2-level id, confidence) with -1 for none; broadcasts."""
     a4, a3, a2, ac = (np.asarray(x) for x in a)
     b4, b3, b2, bc = (np.asarray(x) for x in b)
-    lv = np.where((a4 == b4) & (a4 >= 0), 4, np.where((a3 == b3) & (a3 >= 0), 3, np.where((a2 == b2) & (a2 >= 0), 2, 0)))
-    agree = np.select([lv == 4, lv == 3, lv == 2], [LEVEL_AGREEMENT[4], LEVEL_AGREEMENT[3], LEVEL_AGREEMENT[2]], 0.0)
-    return agree * ac * bc, lv, np.minimum(ac, bc)
+    # the deepest level both codes share: the largest of 4·(4-level equal), 3·(3-level), 2·(2-level)
+    lv = np.maximum(np.maximum(((a4 == b4) & (a4 >= 0)) * 4, ((a3 == b3) & (a3 >= 0)) * 3), ((a2 == b2) & (a2 >= 0)) * 2)
+    return _AGREEMENT_BY_LEVEL[lv] * ac * bc, lv, np.minimum(ac, bc)
 
 
 def locality(p: Pairs, cfg: RankingConfig) -> Signal:
