@@ -37,6 +37,17 @@ def _loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _rates(m: dict[str, Any]) -> None:
+    m["seekers_per_s"] = round(m["seekers"] / m["seconds"], 1) if m["seconds"] else None
+    m["seekers_per_cpu_s"] = round(m["seekers"] / m["cpu_s"], 1) if m["cpu_s"] else None
+    m["seconds"], m["cpu_s"] = round(m["seconds"], 2), round(m["cpu_s"], 2)
+
+
 def prepare(home: Path, args) -> dict[str, Any]:
     from evaluation.bench_match import embed_with_noise, load_sample
     from matcher.data.sample import generate
@@ -92,48 +103,58 @@ def measure(home: Path, args) -> dict[str, Any]:
     engine.warm(load_encoder=False)
     out: dict[str, Any] = {"warm_s": round(time.perf_counter() - t0, 1), "loadavg_start": _loadavg()}
     stations = _stations_in_order(engine)
-    one: dict[str, Any] = {"stations": 0, "seekers": 0, "seconds": 0.0}
+    one: dict[str, Any] = {"stations": 0, "seekers": 0, "seconds": 0.0, "cpu_s": 0.0}
     lists: dict[str, dict[str, list[str]]] = {}
     start = time.perf_counter()
     for sid, _n in stations:
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         try:
             d = build_digest(engine, station_id=sid, day=day, batch=False)
         except TypeError:  # an older tree: always one match_jobs per seeker
             d = build_digest(engine, station_id=sid, day=day)
         one["seconds"] += time.perf_counter() - t1
+        one["cpu_s"] += time.process_time() - c1
         one["stations"] += 1
         one["seekers"] += len(d["seekers"])
         lists[sid] = _lists(d)
         if time.perf_counter() - start > args.budget_s:
             break
-    one["seekers_per_s"] = round(one["seekers"] / one["seconds"], 1) if one["seconds"] else None
+    _rates(one)
     out["one_seeker"] = one
-    batch: dict[str, Any] = {"stations": 0, "seekers": 0, "seconds": 0.0, "same_lists": 0, "different_lists": 0}
+    batch: dict[str, Any] = {"stations": 0, "seekers": 0, "seconds": 0.0, "cpu_s": 0.0, "same_lists": 0,
+                             "different_lists": 0}
     try:
         for sid in lists:
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             d = build_digest(engine, station_id=sid, day=day, batch=True)
             batch["seconds"] += time.perf_counter() - t1
+            batch["cpu_s"] += time.process_time() - c1
             batch["stations"] += 1
             batch["seekers"] += len(d["seekers"])
             got = _lists(d)
             for k, v in lists[sid].items():
                 batch["same_lists" if got.get(k) == v else "different_lists"] += 1
-        batch["seekers_per_s"] = round(batch["seekers"] / batch["seconds"], 1) if batch["seconds"] else None
+        _rates(batch)
         if one["seekers_per_s"] and batch["seekers_per_s"]:
             batch["speedup"] = round(batch["seekers_per_s"] / one["seekers_per_s"], 2)
+            batch["cpu_speedup"] = round(batch["seekers_per_cpu_s"] / one["seekers_per_cpu_s"], 2)
     except TypeError as e:  # a build_digest without the batch path
         batch = {"error": f"no batch path: {e}"}
     out["batch"] = batch
     if args.full:
         from matcher.digest_all import run_all
 
-        t0 = time.perf_counter()
+        t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
         summary = run_all(engine, day, Path(args.full_out or tempfile.mkdtemp(prefix="bench-digest-out-")),
                           workers=args.workers, show_progress=True)
-        out["full"] = {**summary, "wall_s": round(time.perf_counter() - t0, 1)}
+        # CPU seconds of this process and of the worker processes (ended with the pool): on a machine
+        # shared with other work, wall time says more about the neighbours than about this code
+        cpu = time.process_time() - c0 + _children_cpu() - k0
+        out["full"] = {**summary, "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(cpu, 1),
+                       "seekers_per_cpu_s": round(summary["seekers"] / cpu, 1) if cpu else None}
     out["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)
+    # the largest worker process's peak (ended workers only; 0 without workers)
+    out["peak_rss_worker_gb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2, 2)
     out["loadavg_end"] = _loadavg()
     engine.store.close()
     return out
@@ -164,16 +185,19 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     one, batch = result["one_seeker"], result["batch"]
-    print(f"one-seeker path: {one['seekers']} seekers of {one['stations']} stations, {one['seekers_per_s']} seekers/s")
+    print(f"one-seeker path: {one['seekers']} seekers of {one['stations']} stations, {one['seekers_per_s']} seekers/s "
+          f"({one['seekers_per_cpu_s']} per CPU second)")
     if "error" in batch:
         print(f"batch path: {batch['error']}")
     else:
-        print(f"batch path: {batch['seekers']} seekers, {batch['seekers_per_s']} seekers/s (×{batch.get('speedup')}); "
+        print(f"batch path: {batch['seekers']} seekers, {batch['seekers_per_s']} seekers/s (×{batch.get('speedup')}; "
+              f"{batch['seekers_per_cpu_s']} per CPU second, ×{batch.get('cpu_speedup')}); "
               f"same lists {batch['same_lists']}, different {batch['different_lists']}")
     if "full" in result:
         f = result["full"]
-        print(f"whole province (batch): {f['areas']} areas, {f['seekers']} seekers in {f['wall_s']} s; "
-              f"peak memory {result['peak_rss_gb']} GB")
+        print(f"whole province (batch): {f['areas']} areas, {f['seekers']} seekers in {f['wall_s']} s "
+              f"({f['cpu_s']} CPU s, {f['seekers_per_cpu_s']} seekers per CPU second); "
+              f"peak memory {result['peak_rss_gb']} GB (this process), {result['peak_rss_worker_gb']} GB (largest worker)")
     print(f"JSON: {args.out}")
     return 0
 

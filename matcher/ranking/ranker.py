@@ -196,7 +196,7 @@ def rank(p: Pairs, cfg: RankingConfig, k: int, require_consent: bool = True) -> 
                                                   band[sel], relevant[sel], partial[sel])
     extra = [fn(p, cfg) for fn in EXACT_SIGNALS if fn is not semantic]
     total = partial + weighted(extra)
-    owners = [p.table.employer[r] for r in p.rows] if cap else None
+    owners = [p.table.employer[r] for r in p.rows.tolist()] if cap else None
     order = _order(total, band, k, owners, cap)
     masks["licenses"] = True
     passed = [filters.FILTER_NAMES_ZH[n] for n in masks]

@@ -40,3 +40,19 @@ def test_batch_skips_unknown_ids_and_keeps_summaries(sample_home):
     got = engine.match_jobs_batch([ids[0], "NOPE", ids[0]], k=5, today=TODAY)
     assert list(got) == [ids[0]]
     assert all(m.summary.get("title") for m in got[ids[0]])
+
+
+def test_batch_summaries_follow_a_changed_job(sample_home):
+    """Job summaries are kept across blocks and calls while the jobs are unchanged; a changed job's
+    new title and wage show in the next batch."""
+    engine, ids = sample_home
+    first = engine.match_jobs_batch(ids[:20], k=5, today=TODAY)
+    sid, lst = next((s, lst) for s, lst in first.items() if lst)
+    job = dict(engine.store.get_dicts("job", [lst[0].id])[lst[0].id])
+    job["wage_max"] = float(job.get("wage_max") or job.get("wage_min") or 3000) + 1234.0
+    engine.upsert("job", [job])
+    again = engine.match_jobs_batch([sid], k=5, today=TODAY)[sid]
+    changed = next(m for m in again if m.id == job["id"])  # a better wage keeps it in the list
+    assert changed.summary["wage_max"] == job["wage_max"] != lst[0].summary["wage_max"]
+    one = {m.id: m.summary for m in engine.match_jobs(sid, k=5, today=TODAY)}
+    assert one[job["id"]] == changed.summary
