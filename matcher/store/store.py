@@ -40,8 +40,9 @@ from matcher.store.health import is_unavailable
 from matcher.store.schema import TABLES, counters
 
 _RECORD_COLUMNS = frozenset(("id", "data", "version", "seq", "created_at", "updated_at", "deleted", "data_hash"))
-_BIG_BATCH = 2_000  # records: from here an upsert on SQLite gets a larger page cache (Store._big_cache)
+_BIG_BATCH = 2_000  # records: from here an upsert on SQLite runs as a big write (Store._big_write)
 _BIG_CACHE_KIB = 65_536
+_SQLITE_NORMAL, _SQLITE_FULL = 1, 2  # PRAGMA synchronous values
 _CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 
 # Records hold personal data, so the SQL log never shows values: the engines hide bound parameters
@@ -56,6 +57,7 @@ def _no_rows(record: logging.LogRecord) -> bool:
 logging.getLogger(f"sqlalchemy.engine.Engine.{_LOGGING_NAME}").addFilter(_no_rows)
 
 _CONNECT_TIMEOUT = 3  # seconds: a stopped or unreachable PostgreSQL fails a request fast instead of hanging it
+_CLOSE_WAIT_S = 60.0  # Store.close waits this long at most for a WAL checkpoint under way
 _STALE_JOBS = 50_000  # job records kept in memory for matches answered while the database is unreachable
 
 _MIGRATION_LOCK = 0x6A6D6174  # PostgreSQL advisory lock key held while migrating ("jmat")
@@ -244,6 +246,47 @@ class _Writer:
         return sql
 
 
+class _Checkpointer:
+    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on a thread of its own after a big SQLite write
+    (:meth:`Store._big_write`), off the writer's path. One thread at most: requests made while a
+    checkpoint runs are folded into one more pass, then the thread ends. A checkpoint copies only
+    committed pages the WAL already holds (synced at commit) into the database file, so a failed or
+    skipped one loses nothing: the next checkpoint (automatic at a later commit, or this) does it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._wanted = False
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def request(self) -> None:
+        with self._lock:
+            self._wanted = True
+            if self._thread is None:
+                self._idle.clear()
+                self._thread = threading.Thread(target=self._run, name="matcher-wal-checkpoint", daemon=True)
+                self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._idle.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._wanted:
+                    self._thread = None
+                    self._idle.set()
+                    return
+                self._wanted = False
+            try:
+                with self._engine.connect() as conn:
+                    conn.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except Exception:  # noqa: BLE001 - a later checkpoint catches up; nothing is lost
+                logging.getLogger(__name__).warning("WAL checkpoint after a big write failed", exc_info=True)
+
+
 class Store:
     """Typed access to the records. Create with :meth:`open`."""
 
@@ -258,6 +301,7 @@ class Store:
         self._last_seq: dict[str | None, int] = {}
         self._stale = threading.local()
         self._access = None
+        self._checkpointer = _Checkpointer(engine)
 
     @property
     def access(self):
@@ -319,6 +363,7 @@ class Store:
             return MigrationContext.configure(conn).get_current_revision()
 
     def close(self) -> None:
+        self._checkpointer.wait(_CLOSE_WAIT_S)  # a checkpoint under way finishes on its own connection
         self.engine.dispose()
 
     @property
@@ -358,7 +403,7 @@ class Store:
         transaction, with parameters made by the columns' own SQLAlchemy bind processors: the values
         sent are the ones SQLAlchemy's compiled statements would send, without their per-row work."""
         if conn is None:
-            with self.engine.connect() as c, self._big_cache(c, len(records)), c.begin():
+            with self.engine.connect() as c, self._big_write(c, len(records)), c.begin():
                 return self.upsert(kind, records, conn=c, dumped=dumped)
         table = TABLES[kind]
         result = UpsertResult()
@@ -435,20 +480,40 @@ class Store:
         return result
 
     @contextmanager
-    def _big_cache(self, conn: Connection, n: int) -> Iterator[None]:
-        """SQLite, a batch of thousands: a page cache large enough for the pages the batch reads and
-        then rewrites (the default 2 MB evicts them between the SELECT and the UPDATE, and spills
-        dirty pages mid-transaction); back to the connection's own size after the commit."""
+    def _big_write(self, conn: Connection, n: int) -> Iterator[None]:
+        """SQLite, a batch of thousands (``_BIG_BATCH``), for the connection's next transaction:
+
+        - a page cache large enough for the pages the batch reads and then rewrites (the default
+          2 MB evicts them between the SELECT and the UPDATE, and spills dirty pages mid-transaction);
+        - no automatic WAL checkpoint at its commit: copying the batch's pages (tens of MB) from the
+          WAL back into the database file and syncing it took most of the commit. The commit syncs
+          the WAL instead (``synchronous=FULL`` for this one commit where the connection has
+          ``NORMAL``), so a write that returned is on disk, as the checkpoint made it before; the
+          copy-back runs after the commit on another connection (:class:`_Checkpointer`).
+
+        The connection gets its own settings back after the commit."""
         if self.dialect != "sqlite" or n < _BIG_BATCH:
             yield
             return
         raw = conn.connection.dbapi_connection
-        before = raw.execute("PRAGMA cache_size").fetchone()[0]
+        cache, auto, sync = (raw.execute(f"PRAGMA {p}").fetchone()[0]
+                             for p in ("cache_size", "wal_autocheckpoint", "synchronous"))
         raw.execute(f"PRAGMA cache_size = {-_BIG_CACHE_KIB}")
+        raw.execute("PRAGMA wal_autocheckpoint = 0")
+        if int(sync) == _SQLITE_NORMAL:
+            raw.execute(f"PRAGMA synchronous = {_SQLITE_FULL}")
         try:
             yield
         finally:
-            raw.execute(f"PRAGMA cache_size = {int(before)}")
+            raw.execute(f"PRAGMA cache_size = {int(cache)}")
+            raw.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
+            raw.execute(f"PRAGMA synchronous = {int(sync)}")
+        self._checkpointer.request()
+
+    def wait_for_checkpoint(self, timeout: float | None = None) -> bool:
+        """Wait until no WAL checkpoint started by a big write is pending or running (SQLite; at
+        once elsewhere). False when ``timeout`` passed first."""
+        return self._checkpointer.wait(timeout)
 
     def _writer(self, kind: str) -> _Writer:
         w = self._writers.get(kind)
