@@ -91,7 +91,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from matcher.features.geo import in_china
+from matcher.features.geo import CHINA_LAT_RANGE, CHINA_LNG_RANGE, in_china
 
 __all__ = [
     "AREA_TYPES",
@@ -242,6 +242,11 @@ def _as_coord(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
+
+
+def _point_in_china(lat: float, lng: float) -> bool:
+    """:func:`~matcher.features.geo.in_china` of one finite point, without numpy (called per record)."""
+    return CHINA_LAT_RANGE[0] <= lat <= CHINA_LAT_RANGE[1] and CHINA_LNG_RANGE[0] <= lng <= CHINA_LNG_RANGE[1]
 
 
 def _county_class(code: str) -> AreaType:
@@ -540,7 +545,7 @@ class Gazetteer:
         """
         known = self._placed(region_code, area_type)
         la, lo = _as_coord(lat), _as_coord(lng)
-        if la is not None and lo is not None and in_china(la, lo):
+        if la is not None and lo is not None and _point_in_china(la, lo):
             return Position(la, lo, "exact", known.area_type, known.region_code)
         return known
 

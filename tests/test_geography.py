@@ -366,3 +366,14 @@ def test_locate_village_and_outdated_codes(gaz):
     # 130223 (滦县, recoded 2018) is not in the list: falls back to 唐山市
     pos = gaz.locate(None, None, "130223000000")
     assert pos.precision == "city" and pos.region_code == "130200"
+
+
+def test_the_scalar_china_box_agrees_with_in_china():
+    from matcher.features.geo import CHINA_LAT_RANGE, CHINA_LNG_RANGE, in_china
+    from matcher.geography import _point_in_china
+
+    lats = [CHINA_LAT_RANGE[0] - 1e-9, CHINA_LAT_RANGE[0], 38.0, CHINA_LAT_RANGE[1], CHINA_LAT_RANGE[1] + 1e-9, -1e300]
+    lngs = [CHINA_LNG_RANGE[0] - 1e-9, CHINA_LNG_RANGE[0], 114.5, CHINA_LNG_RANGE[1], CHINA_LNG_RANGE[1] + 1e-9, 1e300]
+    for la in lats:
+        for lo in lngs:
+            assert _point_in_china(la, lo) == in_china(la, lo), (la, lo)
