@@ -353,3 +353,22 @@ def test_a_small_sqlite_write_keeps_the_automatic_checkpoint_and_close_waits_for
     assert started == ([1] if store.dialect == "sqlite" else [])
     store.close()
     assert store._checkpointer._thread is None and store.wait_for_checkpoint(0)
+
+
+def test_canonical_json_is_the_text_json_dumps_gives():
+    """canonical_json reuses one C encoder: the same text as json.dumps with the same options, for
+    the values records hold (and dates through default=str, NaN and infinities as json writes them)."""
+    import json
+    from datetime import date
+
+    from matcher.store.store import canonical_json
+
+    values = [{"b": 1, "a": [1.5, -0.0, 1e-7, 12345678901234567890, 0.1 + 0.2], "c": {"z": None, "y": True}},
+              {"title": "电焊工\u3000", "esc": "a\"b\\c\nd\te\x01", "emoji": "😀", "d": date(2026, 12, 3)},
+              {"nan": float("nan"), "inf": float("inf"), "ninf": float("-inf"), "empty": {}, "list": []},
+              {"k": [{"b": 2, "a": 1}, [3, "x"]], "s": ""}, {}]
+    for v in values:
+        assert canonical_json(v) == json.dumps(v, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    for j in jobs(20, wage_min=3500.5, skills=["焊工证", "叉车"]):
+        d = j.to_dict()
+        assert canonical_json(d) == json.dumps(d, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
