@@ -275,6 +275,7 @@ def cmd_serve(args) -> int:
 
     if args.home:
         os.environ["MATCHER_HOME"] = str(args.home)
+    os.environ.setdefault("MATCHER_GC_FREEZE", "true")  # one long-lived engine per process (Settings.gc_freeze)
     settings = Settings()
     host = args.host or settings.host
     port = args.port or settings.port

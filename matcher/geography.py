@@ -91,7 +91,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from matcher.features.geo import in_china
+from matcher.features.geo import CHINA_LAT_RANGE, CHINA_LNG_RANGE, in_china
 
 __all__ = [
     "AREA_TYPES",
@@ -244,6 +244,11 @@ def _as_coord(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _point_in_china(lat: float, lng: float) -> bool:
+    """:func:`~matcher.features.geo.in_china` of one finite point, without numpy (called per record)."""
+    return CHINA_LAT_RANGE[0] <= lat <= CHINA_LAT_RANGE[1] and CHINA_LNG_RANGE[0] <= lng <= CHINA_LNG_RANGE[1]
+
+
 def _county_class(code: str) -> AreaType:
     n = int(code[4:6])
     return "rural" if 21 <= n <= 80 else "urban"
@@ -322,6 +327,9 @@ class _Match:
     contextual: bool  # a township stem: only valid right after its county
 
 
+_PLACED_MAX = 65_536  # (region code, area type) inputs whose position Gazetteer.locate keeps
+
+
 class Gazetteer:
     """Lookup of divisions by code and name, address resolution and positions.
 
@@ -382,6 +390,7 @@ class Gazetteer:
             if stem != p.name and len(stem) >= 2:
                 self._tokens[stem].append((p.code, p.level == "township"))
         self._token_lengths = sorted({len(t) for t in self._tokens}, reverse=True)
+        self._placed_cache: dict[tuple, Position] = {}  # see _placed
 
     # ------------------------------------------------------------------ loading
 
@@ -534,6 +543,30 @@ class Gazetteer:
         its township, an outdated county code its city); a well-formed code
         of which nothing is known is returned normalised.
         """
+        known = self._placed(region_code, area_type)
+        la, lo = _as_coord(lat), _as_coord(lng)
+        if la is not None and lo is not None and _point_in_china(la, lo):
+            return Position(la, lo, "exact", known.area_type, known.region_code)
+        return known
+
+    def _placed(self, region_code: str | int | None, area_type: str | None) -> Position:
+        """What :meth:`locate` knows from the code and the area type alone: the class, the output
+        code and the position of the nearest division with coordinates. Cached by the exact inputs
+        (their types included), at most ``_PLACED_MAX`` of them (the cache starts over when full);
+        an input that raises is not cached."""
+        try:
+            key = (region_code.__class__, region_code, area_type.__class__, area_type)
+            hit = self._placed_cache.get(key)
+        except TypeError:  # unhashable: computed every time
+            return self._place(region_code, area_type)
+        if hit is None:
+            hit = self._place(region_code, area_type)
+            if len(self._placed_cache) >= _PLACED_MAX:
+                self._placed_cache.clear()
+            self._placed_cache[key] = hit
+        return hit
+
+    def _place(self, region_code: str | int | None, area_type: str | None) -> Position:
         own_area = normalise_area_type(area_type)
         code = normalise_code(region_code)
         place = self._nearest_place(code) if code else None
@@ -543,10 +576,6 @@ class Gazetteer:
             derived = place.area_type
         area = own_area if own_area is not None else derived
         out_code = place.code if place is not None else code
-
-        la, lo = _as_coord(lat), _as_coord(lng)
-        if la is not None and lo is not None and in_china(la, lo):
-            return Position(la, lo, "exact", area, out_code)
 
         node = place
         while node is not None:

@@ -309,6 +309,39 @@ def test_locate_township_precision_when_township_has_coordinates(gaz):
     assert g2.locate(38.0, 114.0, town.code).precision == "exact"
 
 
+def test_locate_keeps_what_a_code_gives_and_recomputes_when_the_inputs_change(gaz, monkeypatch):
+    """locate() keeps the code-derived part (class, code, fallback position) per exact (code, area
+    type); coordinates are read every call. A record that moves (new coordinates, new code or new
+    class) gets the position its new inputs give, the same as an uncached gazetteer's."""
+    import matcher.geography as geography
+
+    fresh = Gazetteer(list(gaz), members={k: v for k, v in gaz._members.items()})  # nothing cached yet
+    codes = [p.code for p in gaz if p.level in ("county", "township", "city")][:400] + ["130102000000", "garbage", None]
+    for code in codes:
+        for area in (None, "rural", "城镇"):
+            expected = fresh._place(code, area)
+            assert gaz.locate(None, None, code, area) == expected
+            assert gaz.locate(None, None, code, area) == expected  # from the cache: the same
+    # moved: new coordinates with the same code, then a new code, then a new class
+    assert gaz.locate(38.06, 114.55, "130102") == Position(38.06, 114.55, "exact", "urban", "130102")
+    assert gaz.locate(38.50, 115.00, "130102") == Position(38.50, 115.00, "exact", "urban", "130102")
+    town = gaz.find("西兆通镇", within="130102")[0]
+    assert gaz.locate(None, None, town.code) == fresh._place(town.code, None) != gaz.locate(None, None, "130102")
+    assert gaz.locate(None, None, "130102", "rural").area_type == "rural"
+    assert gaz.locate(None, None, "130102").area_type == "urban"
+    # the same code as a number is its own entry, with the same answer
+    assert gaz.locate(None, None, 130102) == gaz.locate(None, None, "130102")
+    # a bad class raises every time (never cached)
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            gaz.locate(None, None, "130102", "suburb")
+    # bounded: the cache starts over when full
+    monkeypatch.setattr(geography, "_PLACED_MAX", 3)
+    for code in codes[:10]:
+        assert fresh.locate(None, None, code) == gaz.locate(None, None, code)
+        assert len(fresh._placed_cache) <= 3
+
+
 def test_locate_rejects_coordinates_outside_china(gaz):
     assert gaz.locate(0.0, 0.0, "130102").precision == "county"
     assert gaz.locate(114.54, 38.05, "130102").precision == "county"  # swapped lat/lng
@@ -333,3 +366,14 @@ def test_locate_village_and_outdated_codes(gaz):
     # 130223 (滦县, recoded 2018) is not in the list: falls back to 唐山市
     pos = gaz.locate(None, None, "130223000000")
     assert pos.precision == "city" and pos.region_code == "130200"
+
+
+def test_the_scalar_china_box_agrees_with_in_china():
+    from matcher.features.geo import CHINA_LAT_RANGE, CHINA_LNG_RANGE, in_china
+    from matcher.geography import _point_in_china
+
+    lats = [CHINA_LAT_RANGE[0] - 1e-9, CHINA_LAT_RANGE[0], 38.0, CHINA_LAT_RANGE[1], CHINA_LAT_RANGE[1] + 1e-9, -1e300]
+    lngs = [CHINA_LNG_RANGE[0] - 1e-9, CHINA_LNG_RANGE[0], 114.5, CHINA_LNG_RANGE[1], CHINA_LNG_RANGE[1] + 1e-9, 1e300]
+    for la in lats:
+        for lo in lngs:
+            assert _point_in_china(la, lo) == in_china(la, lo), (la, lo)

@@ -248,7 +248,7 @@ def test_migration_0007_backfills_the_hash(store):
 
 
 def test_a_big_batch_writes_the_same_rows_and_leaves_the_page_cache_as_it_was(store, monkeypatch):
-    """From _BIG_BATCH records on SQLite the write runs with a larger page cache (Store._big_cache):
+    """From _BIG_BATCH records on SQLite the write runs with a larger page cache (Store._big_write):
     the stored rows are the ones a small batch writes, and the connection gets its own size back."""
     from sqlalchemy import select
 
@@ -274,3 +274,101 @@ def test_a_big_batch_writes_the_same_rows_and_leaves_the_page_cache_as_it_was(st
     assert all(isinstance(row.updated_at, datetime) and row.updated_at >= row.created_at.replace(tzinfo=row.updated_at.tzinfo)
                for row in rows.values())
     assert all(row.posted_at is None or type(row.posted_at) is date for row in rows.values())
+
+
+def test_a_big_sqlite_write_commits_synced_and_is_checkpointed_after_it(store, monkeypatch):
+    """A big SQLite write (Store._big_write) commits without the automatic WAL checkpoint, its WAL
+    synced at the commit (synchronous=FULL for that commit only); the copy into the database file
+    runs afterwards on another connection. Before that copy another connection already reads the new
+    rows (from the WAL); after it the database file itself holds them; the writer's connection gets
+    its own settings back."""
+    import sqlite3
+    import threading
+
+    from sqlalchemy import event
+
+    import matcher.store.store as store_module
+
+    if store.dialect != "sqlite":
+        assert store.wait_for_checkpoint(0)  # nothing to wait for on PostgreSQL
+        pytest.skip("SQLite's WAL only")
+    path = store.engine.url.database
+    store.upsert("job", jobs(6))
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # the 6 rows in the file itself
+    store.engine.dispose()
+    statements: list[str] = []
+    event.listen(store.engine, "connect", lambda dbapi, _rec: dbapi.set_trace_callback(statements.append))
+    release = threading.Event()
+    real_run = store_module._Checkpointer._run
+
+    def held_run(self):
+        release.wait(10)
+        real_run(self)
+
+    monkeypatch.setattr(store_module._Checkpointer, "_run", held_run)
+    monkeypatch.setattr(store_module, "_BIG_BATCH", 3)
+    changed = [Job.model_validate({**j.to_dict(), "wage_min": 4321}) for j in jobs(6)]
+    assert store.upsert("job", changed).updated == 6
+
+    def in_file() -> dict[str, float]:
+        """The rows as the database file holds them, the WAL ignored."""
+        raw = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            return dict(raw.execute("SELECT id, wage_min FROM jobs"))
+        finally:
+            raw.close()
+
+    other = Store.open(f"sqlite:///{path}")
+    try:
+        assert {j.id: j.wage_min for j in (other.get("job", j.id) for j in changed)} == {j.id: 4321 for j in changed}
+    finally:
+        other.close()
+    assert set(in_file().values()) == {None}  # not yet copied into the file
+    assert not store.wait_for_checkpoint(0)
+    sql = [s.strip().upper() for s in statements]
+    begin = next(i for i, s in enumerate(sql) if s.startswith("UPDATE") and "COUNTERS" in s)
+    commit = sql.index("COMMIT")
+    assert "PRAGMA SYNCHRONOUS = 2" in sql[:begin] and "PRAGMA WAL_AUTOCHECKPOINT = 0" in sql[:begin]
+    assert {"PRAGMA SYNCHRONOUS = 1", "PRAGMA WAL_AUTOCHECKPOINT = 1000", "PRAGMA CACHE_SIZE = -2000"} <= set(sql[commit:])
+    with store.engine.connect() as conn:
+        assert [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("synchronous", "wal_autocheckpoint")] == [1, 1000]
+
+    release.set()
+    assert store.wait_for_checkpoint(10)
+    assert in_file() == {j.id: 4321 for j in changed}
+    assert any("WAL_CHECKPOINT(PASSIVE)" in s for s in (x.upper() for x in statements[commit:]))
+
+
+def test_a_small_sqlite_write_keeps_the_automatic_checkpoint_and_close_waits_for_a_pending_one(store, monkeypatch):
+    import matcher.store.store as store_module
+
+    started: list[int] = []
+    real_request = store_module._Checkpointer.request
+    monkeypatch.setattr(store_module._Checkpointer, "request", lambda self: (started.append(1), real_request(self)))
+    store.upsert("job", jobs(4))
+    assert started == []  # below _BIG_BATCH: the write is unchanged
+    monkeypatch.setattr(store_module, "_BIG_BATCH", 3)
+    store.upsert("job", [Job.model_validate({**j.to_dict(), "wage_min": 10}) for j in jobs(4)])
+    assert started == ([1] if store.dialect == "sqlite" else [])
+    store.close()
+    assert store._checkpointer._thread is None and store.wait_for_checkpoint(0)
+
+
+def test_canonical_json_is_the_text_json_dumps_gives():
+    """canonical_json reuses one C encoder: the same text as json.dumps with the same options, for
+    the values records hold (and dates through default=str, NaN and infinities as json writes them)."""
+    import json
+    from datetime import date
+
+    from matcher.store.store import canonical_json
+
+    values = [{"b": 1, "a": [1.5, -0.0, 1e-7, 12345678901234567890, 0.1 + 0.2], "c": {"z": None, "y": True}},
+              {"title": "电焊工\u3000", "esc": "a\"b\\c\nd\te\x01", "emoji": "😀", "d": date(2026, 12, 3)},
+              {"nan": float("nan"), "inf": float("inf"), "ninf": float("-inf"), "empty": {}, "list": []},
+              {"k": [{"b": 2, "a": 1}, [3, "x"]], "s": ""}, {}]
+    for v in values:
+        assert canonical_json(v) == json.dumps(v, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    for j in jobs(20, wage_min=3500.5, skills=["焊工证", "叉车"]):
+        d = j.to_dict()
+        assert canonical_json(d) == json.dumps(d, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -6,6 +6,7 @@ the record really changed, so re-importing a file is idempotent and an index can
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -40,8 +41,9 @@ from matcher.store.health import is_unavailable
 from matcher.store.schema import TABLES, counters
 
 _RECORD_COLUMNS = frozenset(("id", "data", "version", "seq", "created_at", "updated_at", "deleted", "data_hash"))
-_BIG_BATCH = 2_000  # records: from here an upsert on SQLite gets a larger page cache (Store._big_cache)
+_BIG_BATCH = 2_000  # records: from here an upsert on SQLite runs as a big write (Store._big_write)
 _BIG_CACHE_KIB = 65_536
+_SQLITE_NORMAL, _SQLITE_FULL = 1, 2  # PRAGMA synchronous values
 _CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 
 # Records hold personal data, so the SQL log never shows values: the engines hide bound parameters
@@ -56,6 +58,7 @@ def _no_rows(record: logging.LogRecord) -> bool:
 logging.getLogger(f"sqlalchemy.engine.Engine.{_LOGGING_NAME}").addFilter(_no_rows)
 
 _CONNECT_TIMEOUT = 3  # seconds: a stopped or unreachable PostgreSQL fails a request fast instead of hanging it
+_CLOSE_WAIT_S = 60.0  # Store.close waits this long at most for a WAL checkpoint under way
 _STALE_JOBS = 50_000  # job records kept in memory for matches answered while the database is unreachable
 
 _MIGRATION_LOCK = 0x6A6D6174  # PostgreSQL advisory lock key held while migrating ("jmat")
@@ -89,8 +92,26 @@ class Change:
 
 
 def canonical_json(data: dict[str, Any]) -> str:
-    """A record's JSON as the store writes it: sorted keys, compact, UTF-8 text."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    """A record's JSON as the store writes it: sorted keys, compact, UTF-8 text: the text of
+    ``json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)``."""
+    return _canonical_encoder()(data)
+
+
+@functools.cache
+def _canonical_encoder():
+    """``json.dumps`` with :func:`canonical_json`'s options, its C encoder made once instead of per
+    call (most of the call's cost for a ~1 kB record); the same text, chunk for chunk. Without the
+    C accelerator: a reused ``JSONEncoder``. No circular-reference check: records are trees."""
+    from json.encoder import c_make_encoder, encode_basestring
+
+    if c_make_encoder is None:
+        return json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
+    encode = c_make_encoder(None, str, encode_basestring, None, ":", ",", True, False, True)
+
+    def dumps(data: Any) -> str:
+        return "".join(encode(data, 0))
+
+    return dumps
 
 
 def text_digest(text: str) -> str:
@@ -244,6 +265,47 @@ class _Writer:
         return sql
 
 
+class _Checkpointer:
+    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on a thread of its own after a big SQLite write
+    (:meth:`Store._big_write`), off the writer's path. One thread at most: requests made while a
+    checkpoint runs are folded into one more pass, then the thread ends. A checkpoint copies only
+    committed pages the WAL already holds (synced at commit) into the database file, so a failed or
+    skipped one loses nothing: the next checkpoint (automatic at a later commit, or this) does it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._wanted = False
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def request(self) -> None:
+        with self._lock:
+            self._wanted = True
+            if self._thread is None:
+                self._idle.clear()
+                self._thread = threading.Thread(target=self._run, name="matcher-wal-checkpoint", daemon=True)
+                self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._idle.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._wanted:
+                    self._thread = None
+                    self._idle.set()
+                    return
+                self._wanted = False
+            try:
+                with self._engine.connect() as conn:
+                    conn.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except Exception:  # noqa: BLE001 - a later checkpoint catches up; nothing is lost
+                logging.getLogger(__name__).warning("WAL checkpoint after a big write failed", exc_info=True)
+
+
 class Store:
     """Typed access to the records. Create with :meth:`open`."""
 
@@ -258,6 +320,7 @@ class Store:
         self._last_seq: dict[str | None, int] = {}
         self._stale = threading.local()
         self._access = None
+        self._checkpointer = _Checkpointer(engine)
 
     @property
     def access(self):
@@ -319,6 +382,7 @@ class Store:
             return MigrationContext.configure(conn).get_current_revision()
 
     def close(self) -> None:
+        self._checkpointer.wait(_CLOSE_WAIT_S)  # a checkpoint under way finishes on its own connection
         self.engine.dispose()
 
     @property
@@ -358,7 +422,7 @@ class Store:
         transaction, with parameters made by the columns' own SQLAlchemy bind processors: the values
         sent are the ones SQLAlchemy's compiled statements would send, without their per-row work."""
         if conn is None:
-            with self.engine.connect() as c, self._big_cache(c, len(records)), c.begin():
+            with self.engine.connect() as c, self._big_write(c, len(records)), c.begin():
                 return self.upsert(kind, records, conn=c, dumped=dumped)
         table = TABLES[kind]
         result = UpsertResult()
@@ -435,20 +499,40 @@ class Store:
         return result
 
     @contextmanager
-    def _big_cache(self, conn: Connection, n: int) -> Iterator[None]:
-        """SQLite, a batch of thousands: a page cache large enough for the pages the batch reads and
-        then rewrites (the default 2 MB evicts them between the SELECT and the UPDATE, and spills
-        dirty pages mid-transaction); back to the connection's own size after the commit."""
+    def _big_write(self, conn: Connection, n: int) -> Iterator[None]:
+        """SQLite, a batch of thousands (``_BIG_BATCH``), for the connection's next transaction:
+
+        - a page cache large enough for the pages the batch reads and then rewrites (the default
+          2 MB evicts them between the SELECT and the UPDATE, and spills dirty pages mid-transaction);
+        - no automatic WAL checkpoint at its commit: copying the batch's pages (tens of MB) from the
+          WAL back into the database file and syncing it took most of the commit. The commit syncs
+          the WAL instead (``synchronous=FULL`` for this one commit where the connection has
+          ``NORMAL``), so a write that returned is on disk, as the checkpoint made it before; the
+          copy-back runs after the commit on another connection (:class:`_Checkpointer`).
+
+        The connection gets its own settings back after the commit."""
         if self.dialect != "sqlite" or n < _BIG_BATCH:
             yield
             return
         raw = conn.connection.dbapi_connection
-        before = raw.execute("PRAGMA cache_size").fetchone()[0]
+        cache, auto, sync = (raw.execute(f"PRAGMA {p}").fetchone()[0]
+                             for p in ("cache_size", "wal_autocheckpoint", "synchronous"))
         raw.execute(f"PRAGMA cache_size = {-_BIG_CACHE_KIB}")
+        raw.execute("PRAGMA wal_autocheckpoint = 0")
+        if int(sync) == _SQLITE_NORMAL:
+            raw.execute(f"PRAGMA synchronous = {_SQLITE_FULL}")
         try:
             yield
         finally:
-            raw.execute(f"PRAGMA cache_size = {int(before)}")
+            raw.execute(f"PRAGMA cache_size = {int(cache)}")
+            raw.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
+            raw.execute(f"PRAGMA synchronous = {int(sync)}")
+        self._checkpointer.request()
+
+    def wait_for_checkpoint(self, timeout: float | None = None) -> bool:
+        """Wait until no WAL checkpoint started by a big write is pending or running (SQLite; at
+        once elsewhere). False when ``timeout`` passed first."""
+        return self._checkpointer.wait(timeout)
 
     def _writer(self, kind: str) -> _Writer:
         w = self._writers.get(kind)
@@ -462,10 +546,15 @@ class Store:
         columns)``, the columns as the database hands them back without SQLAlchemy's result
         processing (compared with :meth:`_Writer.db_values`, which are in the same form)."""
         out: dict[str, tuple] = {}
-        for i in range(0, len(ids), _CHUNK):
-            chunk = ids[i : i + _CHUNK]
-            for row in conn.exec_driver_sql(w.select_sql(len(chunk)), tuple(chunk)):
-                out[row[0]] = tuple(row[1:])
+        cur = conn.connection.dbapi_connection.cursor()  # the DB-API cursor: rows as plain tuples
+        try:
+            for i in range(0, len(ids), _CHUNK):
+                chunk = ids[i : i + _CHUNK]
+                cur.execute(w.select_sql(len(chunk)), chunk)
+                for row in cur.fetchall():
+                    out[row[0]] = tuple(row[1:])
+        finally:
+            cur.close()
         return out
 
     def replacing_insert(self, table):

@@ -115,9 +115,12 @@ def test_serve_command_is_wired(monkeypatch, tmp_path):
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))  # serve sets it: undone afterwards
     monkeypatch.setenv("MATCHER_HOME", "elsewhere")  # restored afterwards; --home wins
+    monkeypatch.setenv("MATCHER_GC_FREEZE", "unset")
+    monkeypatch.delenv("MATCHER_GC_FREEZE")  # absent again after the test
     assert main(["--home", str(tmp_path), "serve", "--port", "8123"]) == 0
     assert seen["app"] == "api.app:create_app" and seen["factory"] is True
     assert (seen["host"], seen["port"]) == ("127.0.0.1", 8123)
     import os
 
     assert os.environ["MATCHER_HOME"] == str(tmp_path)
+    assert os.environ["MATCHER_GC_FREEZE"] == "true"  # a server freezes what warm() loaded (Settings.gc_freeze)

@@ -219,6 +219,7 @@ def test_serve_turns_uvicorn_access_log_off(monkeypatch, tmp_path):
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))  # serve sets it: undone afterwards
+    monkeypatch.setenv("MATCHER_GC_FREEZE", "false")  # serve only sets it when absent: undone afterwards
     assert cli.main(["serve", "--port", "8123", "--log-level", "debug"]) in (0, None)
     assert seen["access_log"] is False
     assert seen["log_config"]["loggers"]["matcher"] == {"handlers": ["default"], "level": "DEBUG", "propagate": False}

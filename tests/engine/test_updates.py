@@ -75,3 +75,56 @@ def test_unchanged_text_is_not_reprofiled_or_reembedded(engine, monkeypatch):
     assert side.irow_key is not None
     live = np.flatnonzero(t.alive)
     assert np.array_equal(side.irow[live], side.index.rows_for([t.ids[r] for r in live]))
+
+
+def test_a_job_moved_by_its_region_code_alone_gets_the_new_place(engine):
+    """Positions come from Gazetteer.locate, whose code-derived part is cached by the exact (code,
+    area type): a job without coordinates that moves to another county takes that county's
+    centroid, and back; one that gains coordinates is placed exactly."""
+    gaz = engine.ctx.gazetteer
+    a, b = gaz.get("130102"), gaz.get("130104")
+    rec = job("M", lat=None, lng=None)
+    engine.upsert_jobs([rec])
+    t = engine.side_cache("jobs").table
+    for code, place in (("130104", b), ("130102", a), ("130104", b)):
+        engine.upsert_jobs([{**rec, "region_code": code, "wage_min": 5000 + len(code)}])
+        row = t.row_of["M"]
+        assert (t.lat[row], t.lng[row], t.region[row]) == (place.lat, place.lng, code)
+    engine.upsert_jobs([{**rec, "region_code": "130104", "lat": 38.1, "lng": 114.6}])
+    row = t.row_of["M"]
+    assert (t.lat[row], t.lng[row]) == (38.1, 114.6)
+
+
+def test_gc_freeze_after_warm_and_rebuild_unfreezes_what_it_replaces(engine, monkeypatch):
+    """settings.gc_freeze: warm() leaves what it loaded out of the collector's passes; a rebuild
+    unfreezes, so cycles the replaced caches held are collected (nothing kept for good)."""
+    import gc
+    import weakref
+
+    class Cycle:
+        pass
+
+    engine.upsert_jobs([job("A"), job("B", km=2.0)])
+    engine.settings.gc_freeze = True
+    gc.unfreeze()
+    try:
+        side = engine.side_cache("jobs")
+        held = Cycle()
+        held.me = held  # a cycle, reachable from the side
+        side.extra = held
+        gone = weakref.ref(held)
+        del held
+        engine.warm(load_encoder=False)
+        assert gc.get_freeze_count() > 0
+        del side.extra, side  # cyclic garbage now, but frozen: a collection leaves it
+        gc.collect()
+        assert gone() is not None
+        engine.rebuild_index()  # replaces the sides; unfreezes first, freezes the new ones after
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        gc.collect()
+        assert gone() is None
+        assert {m.id for m in engine.match_jobs({"id": "Q", "desired_occupations": ["电焊工"], "region_code": "130102",
+                                                 "lat": BASE[0], "lng": BASE[1]}, k=5, today=TODAY)} == {"A", "B"}
+    finally:
+        gc.unfreeze()
