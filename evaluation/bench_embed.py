@@ -123,8 +123,9 @@ def measure(spec: str, cache: str | None, variant: str, texts: list[str], thread
         enc.encode_query(q)
         lat.append((time.perf_counter() - t1) * 1000)
     row = {"variant": variant, "encoder": enc.name, "query_runtime": "onnx" if enc._onnx is not None else "torch", "texts": len(texts), "seconds": round(secs, 2),
-           "texts_per_s": round(len(texts) / secs, 1), "query_ms_p50": round(float(np.percentile(lat, 50)), 2),
-           "query_ms_p90": round(float(np.percentile(lat, 90)), 2), "max_seq_length": enc.max_seq_length,
+           "texts_per_s": round(len(texts) / secs, 1),
+           "query_ms_p50": round(float(np.percentile(lat, 50)), 2) if lat else None,
+           "query_ms_p90": round(float(np.percentile(lat, 90)), 2) if lat else None, "max_seq_length": enc.max_seq_length,
            "document_max_tokens": enc.document_max_tokens or enc.max_seq_length}
     return row, vecs
 
@@ -147,7 +148,7 @@ def main(argv=None) -> int:
     p.add_argument("--texts", type=int, default=600)
     p.add_argument("--threads", type=int, default=2, help="threads for batch embedding (default 2)")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--queries", type=int, default=50, help="single queries timed per variant")
+    p.add_argument("--queries", type=int, default=50, help="single queries timed per variant (0: none)")
     p.add_argument("--variants", nargs="+", default=["default", "doc128", "doc96", "doc64"])
     p.add_argument("--encoder", default=None, help="encoder spec (default: the configured one, MATCHER_ENCODER)")
     p.add_argument("--model-cache", default=None)
