@@ -141,7 +141,8 @@ class MatchEngine:
                                          batch_threads=self.settings.batch_threads,
                                          query_threads=self.settings.query_threads,
                                          precision=self.settings.encoder_precision,
-                                         query_runtime=self.settings.query_runtime)
+                                         query_runtime=self.settings.query_runtime,
+                                         document_max_tokens=self.settings.document_max_tokens)
         return self._encoder
 
     @property
@@ -166,7 +167,7 @@ class MatchEngine:
         from matcher.features.encoder import identity_prefix
 
         prefix = identity_prefix(self.settings.encoder, self.settings.resolved_model_cache,
-                                 self.settings.encoder_precision)
+                                 self.settings.encoder_precision, self.settings.document_max_tokens)
         if prefix is None or not (name.startswith(prefix) and name.endswith(f"-{loaded.dim}d")):
             return False
         self._identity = (name, loaded.dim)
@@ -189,7 +190,8 @@ class MatchEngine:
 
             try:
                 prefix = identity_prefix(self.settings.encoder, self.settings.resolved_model_cache,
-                                         self.settings.encoder_precision)
+                                         self.settings.encoder_precision,
+                                         self.settings.document_max_tokens)
             except (MatcherError, ValueError, OSError):  # EncoderError is a ValueError: the model says it later
                 prefix = None
             if prefix:

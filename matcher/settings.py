@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     query_runtime: str = Field(
         default="auto", description="How one query is embedded: `auto` (ONNX Runtime when installed and it agrees "
         "with torch on probe texts, else torch), `onnx` (required) or `torch`. Vectors are the same either way.")
+    document_max_tokens: int = Field(
+        default=0, ge=0,
+        description="Job texts are cut to this many tokens before they are embedded (every path: an import's "
+        "batches, one job, the taxonomy's entries); 0 = the model's own limit (256 for the default). Fewer tokens "
+        "embed faster; the cap is part of the encoder's name (`...@93fe4228.doc128-384d`), so changing it "
+        "re-embeds the stored jobs and rebuilds the indexes. See docs/benchmarks.md, ingestion throughput.")
     batch_threads: int = Field(default=0, description="Threads for batch embedding; 0 = all cores.")
     query_threads: int = Field(default=1, description="Threads for embedding one query.")
     query_blas_threads: int = Field(

