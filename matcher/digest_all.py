@@ -201,6 +201,8 @@ def run_all(engine, day: date, out_dir: Path, *, backend: str = "local", address
     t0 = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     engine.warm(load_encoder=False)  # the index saved and every vector stored before workers read them
+    if backend == "ray" or workers > 1:
+        engine.unload()  # the workers hold their own copies: this process needs only the store
     manifest = Manifest(out_dir, day)
     areas = province_areas(engine)
     done = manifest.done()

@@ -110,6 +110,22 @@ class MatchEngine:
                     self._save(side)
         self.store.close()
 
+    def unload(self) -> None:
+        """Save what changed, then drop the in-memory sides (tables, vectors, indexes); the next
+        use loads them again. For a process that hands the matching to workers (``digest --all``
+        with worker processes or Ray) and must not hold a copy of its own meanwhile."""
+        with self._lock:
+            for side in self._sides.values():
+                if side.dirty:
+                    self._save(side)
+            self._sides.clear()
+            self._last_sync.clear()
+            self._paired_rows.clear()
+            self._summaries = (-1, {})
+        import gc
+
+        gc.collect()
+
     def __enter__(self) -> MatchEngine:
         return self
 
@@ -365,17 +381,31 @@ class MatchEngine:
         """Fill the side's table and vectors from the store. With a loaded index, bring it in step
         (records added, removed or changed since it was saved) and return how many were fixed."""
         seq = self.store.max_seq(kind)
-        records = [r for r in self.store.iter_dicts(kind) if self._matchable(kind, r)]
-        self._apply(side, kind, records, [], show_progress, add_to_index=not index_loaded)
+        if index_loaded:
+            # records applied a block at a time: a province ledger's dicts are never all in memory
+            # at once (the rows, codes and vectors come out the same as in one call)
+            block: list[dict] = []
+            for r in self.store.iter_dicts(kind):
+                if self._matchable(kind, r):
+                    block.append(r)
+                if len(block) >= _LOAD_BLOCK:
+                    self._apply(side, kind, block, [], show_progress, add_to_index=False)
+                    block = []
+            self._apply(side, kind, block, [], show_progress, add_to_index=False)
+            del block
+        else:  # the index is built from all of them (its IVF lists are trained on the whole set)
+            records = [r for r in self.store.iter_dicts(kind) if self._matchable(kind, r)]
+            self._apply(side, kind, records, [], show_progress, add_to_index=True)
+            del records
         if index_loaded:
             # the index may lag the store: changes since its seq are applied by the next sync
             stale = [i for i in side.index.ids() if i not in side.table.row_of]
             if stale:
                 side.index.remove(stale)
-            missing = [r for r in records if r["id"] not in side.index]
+            missing = [i for i in side.table.ids if i is not None and i not in side.index]
             if missing:
-                vecs = side.vectors[side.table.rows([r["id"] for r in missing])]
-                side.index.add([r["id"] for r in missing], vecs)
+                vecs = side.vectors[side.table.rows(missing)]
+                side.index.add(missing, vecs)
             outdated = self._outdated_vectors(side)
             if outdated:  # changed after the index was saved (same id, new text)
                 side.index.add(outdated, side.vectors[side.table.rows(outdated)])
@@ -1003,6 +1033,9 @@ def _freeze_gc() -> None:
     only cycles among them wait for :func:`gc.unfreeze` (the index rebuilds call it)."""
     gc.collect()
     gc.freeze()
+
+
+_LOAD_BLOCK = 65_536  # records per _apply call when a side is loaded beside a saved index
 
 
 def _blas_limit(threads: int):

@@ -149,6 +149,8 @@ def test_ray_cluster_gives_the_local_files(engine, tmp_path, monkeypatch):
     finally:
         ray.shutdown()
     assert remote["engine"] == "ray" and remote["areas"] == local["areas"] and remote["resumed"] == 0
+    assert not engine._sides  # the driving process let the actors hold the tables: none of its own
+    assert engine.match_jobs("S0", k=3, today=DAY)  # and loads them again when it matches
     a, b = _files(tmp_path / "local"), _files(tmp_path / "ray")
     assert a.keys() == b.keys() and len(a) == 3 * local["areas"]
     assert [k for k in a if a[k] != b[k]] == []

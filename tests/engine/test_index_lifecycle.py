@@ -101,3 +101,38 @@ def test_stored_records_are_served_without_loading_the_model(tmp_path, encoder, 
     with MatchEngine.open(home=tmp_path, model_cache=model_cache, sync_interval=0) as e:
         assert [m.id for m in e.match_jobs("S", k=3, today=TODAY)] == expected
         assert e._encoder is None and e.encoder_name == encoder.name
+
+
+def test_loading_beside_a_saved_index_in_blocks_gives_the_same_tables(tmp_path, encoder, model_cache, monkeypatch):
+    """A side loaded beside a saved index takes the store's records a block at a time (a province
+    ledger's dicts are never all in memory): rows, columns, vectors and lists are the same as in
+    one block, and a record missing from the saved index is still added."""
+    import numpy as np
+
+    import matcher.engine as engine_module
+
+    more = [{**j, "id": f"{j['id']}{i}", "lat": j["lat"] + i / 1000} for i in range(5) for j in jobs()]
+    with open_engine(tmp_path, encoder, model_cache) as e:
+        e.upsert_jobs(more)
+        e.upsert_seekers([SEEKER])
+        e.warm()
+    # a write the saved index does not hold (straight to the store, as a process that did not save)
+    with open_engine(tmp_path, encoder, model_cache) as e:
+        e.store.upsert("job", engine_module.coerce_records("job", [{**jobs()[0], "id": "late", "lat": 38.0}]))
+
+    def load(block: int):
+        monkeypatch.setattr(engine_module, "_LOAD_BLOCK", block)
+        with open_engine(tmp_path, encoder, model_cache, read_only=True) as e:
+            side = e._side("jobs")
+            t = side.table
+            n = len(t.ids)
+            return (list(t.ids[:n]), {c: t.cols[c][:n].copy() for c in t.cols}, side.vectors[:n].copy(),
+                    "late" in side.index, [m.id for m in e.match_jobs("S", k=10, today=TODAY)])
+
+    one, blocks = load(1_000_000), load(4)
+    assert one[0] == blocks[0] and len(one[0]) == len(more) + 1
+    for c in one[1]:
+        np.testing.assert_array_equal(one[1][c], blocks[1][c], err_msg=c)
+    np.testing.assert_array_equal(one[2], blocks[2])
+    assert one[3] and blocks[3]
+    assert one[4] == blocks[4] and one[4][0] == "late"  # the nearest welder
