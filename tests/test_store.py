@@ -372,3 +372,37 @@ def test_canonical_json_is_the_text_json_dumps_gives():
     for j in jobs(20, wage_min=3500.5, skills=["焊工证", "叉车"]):
         d = j.to_dict()
         assert canonical_json(d) == json.dumps(d, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def test_a_sqlite_upsert_reads_stored_state_inside_its_write_transaction(store):
+    """The hashes and versions an upsert compares against are read after BEGIN IMMEDIATE, so no
+    other process can commit between that read and the write (SQLite; PostgreSQL: skipped)."""
+    from sqlalchemy import event
+
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite only")
+    store.upsert("job", jobs(3))
+    store.engine.dispose()
+    statements: list[str] = []
+    event.listen(store.engine, "connect", lambda dbapi, _rec: dbapi.set_trace_callback(statements.append))
+    changed = [Job.model_validate({**j.to_dict(), "wage_min": 5555}) for j in jobs(3)]
+    assert store.upsert("job", changed).updated == 3
+    sql = [s.strip().upper() for s in statements]
+    begin = sql.index("BEGIN IMMEDIATE")
+    first_read = next(i for i, s in enumerate(sql) if s.startswith("SELECT") and "JOBS" in s)
+    assert begin < first_read < sql.index("COMMIT")
+    # while another connection holds the write lock, the upsert's transaction cannot even begin
+    # (it waits busy_timeout, then fails; nothing is read or written meanwhile)
+    import sqlite3
+
+    holder = sqlite3.connect(store.engine.url.database, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with store.engine.connect() as c:
+            c.connection.dbapi_connection.execute("PRAGMA busy_timeout = 100")
+            with pytest.raises(sqlite3.OperationalError, match="locked"), c.begin():
+                store._begin_write(c)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert {store.get("job", j.id).wage_min for j in changed} == {5555}

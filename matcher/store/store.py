@@ -423,6 +423,7 @@ class Store:
         sent are the ones SQLAlchemy's compiled statements would send, without their per-row work."""
         if conn is None:
             with self.engine.connect() as c, self._big_write(c, len(records)), c.begin():
+                self._begin_write(c)
                 return self.upsert(kind, records, conn=c, dumped=dumped)
         table = TABLES[kind]
         result = UpsertResult()
@@ -528,6 +529,17 @@ class Store:
             raw.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
             raw.execute(f"PRAGMA synchronous = {int(sync)}")
         self._checkpointer.request()
+
+    def _begin_write(self, conn: Connection) -> None:
+        """SQLite: start the transaction as a write (``BEGIN IMMEDIATE``) before anything is read.
+        Python's ``sqlite3`` would begin it only at the first write, so the stored hashes and
+        versions an upsert reads first could be changed by another process's commit before its own
+        write began (a wrong version number, a change taken for unchanged). Waits like any writer
+        (``busy_timeout``). PostgreSQL: nothing here."""
+        if self.dialect == "sqlite":
+            raw = conn.connection.dbapi_connection
+            if not raw.in_transaction:
+                raw.execute("BEGIN IMMEDIATE")
 
     def wait_for_checkpoint(self, timeout: float | None = None) -> bool:
         """Wait until no WAL checkpoint started by a big write is pending or running (SQLite; at
