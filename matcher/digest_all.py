@@ -146,11 +146,13 @@ def make_area(engine, area: Area, day: date, out_dir: Path, config=None,
 
 
 def _open_reader(spec: dict[str, Any]):
-    """A read-only engine on the store and the stored vectors (no index written, nothing embedded)."""
+    """A read-only engine on the store and the stored vectors (no index written, nothing embedded;
+    the seekers' table and vectors without their index, which ranking jobs for them does not use)."""
     from matcher.engine import MatchEngine
 
     return MatchEngine.open(home=spec["home"], database_url=spec.get("database_url"),
-                            model_cache=spec.get("model_cache") or None, sync_interval=3600, read_only=True)
+                            model_cache=spec.get("model_cache") or None, sync_interval=3600, read_only=True,
+                            seeker_index=False)
 
 
 def _spec(engine) -> dict[str, Any]:

@@ -338,6 +338,11 @@ class MatchEngine:
         from matcher.index import IndexCorrupt
 
         kind = _KIND_OF_SIDE[name]
+        if name == "seekers" and not self.settings.seeker_index:
+            side = self._new_side(name)  # table and vectors only; the index stays empty
+            self._fill_from_store(side, kind, show_progress, upto=None, index_loaded=True, repair_index=False)
+            self.index_report[name] = {"action": "not_loaded", "reason": "seeker_index off", "repaired": 0}
+            return side
         loaded, reason, detail = None, "missing", ""
         path = self._index_dir(name)
         if path.exists():
@@ -377,9 +382,11 @@ class MatchEngine:
                                        "detail": detail, "repaired": 0}
         return side
 
-    def _fill_from_store(self, side: Side, kind: str, show_progress: bool, upto: int | None, index_loaded: bool) -> int:
+    def _fill_from_store(self, side: Side, kind: str, show_progress: bool, upto: int | None, index_loaded: bool,
+                         repair_index: bool = True) -> int:
         """Fill the side's table and vectors from the store. With a loaded index, bring it in step
-        (records added, removed or changed since it was saved) and return how many were fixed."""
+        (records added, removed or changed since it was saved) and return how many were fixed;
+        ``repair_index`` False: leave the index as it is (a side kept without one)."""
         seq = self.store.max_seq(kind)
         if index_loaded:
             # records applied a block at a time: a province ledger's dicts are never all in memory
@@ -397,7 +404,7 @@ class MatchEngine:
             records = [r for r in self.store.iter_dicts(kind) if self._matchable(kind, r)]
             self._apply(side, kind, records, [], show_progress, add_to_index=True)
             del records
-        if index_loaded:
+        if index_loaded and repair_index:
             # the index may lag the store: changes since its seq are applied by the next sync
             stale = [i for i in side.index.ids() if i not in side.table.row_of]
             if stale:
@@ -412,7 +419,7 @@ class MatchEngine:
             repaired = len(stale) + len(missing) + len(outdated)
             side.dirty = side.dirty or bool(repaired)
         side.seq = seq
-        return repaired if index_loaded else 0
+        return repaired if index_loaded and repair_index else 0
 
     @staticmethod
     def _outdated_vectors(side: Side, chunk: int = 65_536) -> list[str]:
@@ -448,9 +455,13 @@ class MatchEngine:
             return
         live = [c.data for c in changes if not c.deleted and self._matchable(kind, c.data)]
         gone = [c.id for c in changes if c.deleted or not self._matchable(kind, c.data)]
-        self._apply(side, kind, live, gone, show_progress, add_to_index=True)
+        self._apply(side, kind, live, gone, show_progress, add_to_index=self._indexed(side))
         side.seq = max(side.seq, max(c.seq for c in changes))
         side.dirty = True
+
+    def _indexed(self, side: Side) -> bool:
+        """Whether this side keeps a vector index (the seekers' can be left out: ``seeker_index``)."""
+        return side.kind != "seekers" or self.settings.seeker_index
 
     def _apply(self, side: Side, kind: str, live: list[dict], gone: list[str], show_progress: bool,
                add_to_index: bool) -> None:
@@ -896,6 +907,9 @@ class MatchEngine:
         from matcher.ranking.signals import seeker_pairs
 
         k = _check_k(k)
+        if not self.settings.seeker_index:
+            raise MatcherError("此引擎未加载求职者向量索引，无法检索候选人 / this engine was opened without the seekers' "
+                               "vector index (seeker_index off) and cannot search candidates")
         rec, stored = self._resolve("job", job)
         ctx = self.ctx
         cfg = self.ranking

@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         default=False,
         description="Open the store read-only and never write the index (digest workers, `matcher digest --all`).",
     )
+    seeker_index: bool = Field(
+        default=True,
+        description="Load the seekers' vector index. Digest workers (`matcher digest --all`) rank jobs for stored "
+        "seekers only and need the seekers' table and vectors, not their index (about 1.5 kB per seeker); an engine "
+        "opened without it refuses candidate searches.",
+    )
 
     # Daily digests (`matcher schedule`, or `matcher serve` when `digest_at` is set).
     digest_at: str | None = Field(

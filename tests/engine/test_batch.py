@@ -56,3 +56,23 @@ def test_batch_summaries_follow_a_changed_job(sample_home):
     assert changed.summary["wage_max"] == job["wage_max"] != lst[0].summary["wage_max"]
     one = {m.id: m.summary for m in engine.match_jobs(sid, k=5, today=TODAY)}
     assert one[job["id"]] == changed.summary
+
+
+def test_an_engine_without_the_seekers_index_gives_the_same_batch_lists(sample_home, encoder, model_cache):
+    """Digest workers open the engine with ``seeker_index=False``: the seekers' table and vectors
+    only. Their lists are the ones of a full engine; candidate searches are refused, not wrong."""
+    from matcher.engine import MatchEngine
+    from matcher.errors import MatcherError
+
+    engine, ids = sample_home
+    full = engine.match_jobs_batch(ids, k=10, today=TODAY)
+    with MatchEngine.open(home=engine.settings.home, encoder=encoder, model_cache=model_cache, sync_interval=0,
+                          read_only=True, seeker_index=False) as lean:
+        got = lean.match_jobs_batch(ids, k=10, today=TODAY)
+        assert lean.index_report["seekers"]["action"] == "not_loaded"
+        assert len(lean._side("seekers").index) == 0 and len(lean._side("seekers").table.row_of) == len(ids)
+        job = next(iter(engine._side("jobs").table.row_of))
+        with pytest.raises(MatcherError, match="seeker_index"):
+            lean.match_candidates(job, k=5, today=TODAY)
+    assert {s: [(m.id, m.score, m.reasons) for m in v] for s, v in got.items()} == \
+        {s: [(m.id, m.score, m.reasons) for m in v] for s, v in full.items()}
